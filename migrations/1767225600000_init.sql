@@ -1,0 +1,213 @@
+-- Up Migration
+
+CREATE SCHEMA staging;
+CREATE SCHEMA core;
+CREATE SCHEMA mart;
+CREATE SCHEMA ops;
+
+-- ops: one row per pipeline step, read by `trawl status`.
+CREATE TABLE ops.runs (
+  id            bigserial PRIMARY KEY,
+  pipeline_id   text,
+  step          text NOT NULL CHECK (step IN ('crawl', 'ingest', 'etl', 'export')),
+  spider        text,
+  status        text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'ok', 'partial', 'failed')),
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  finished_at   timestamptz,
+  pages         integer,
+  records       integer,
+  new_versions  integer,
+  unchanged     integer,
+  delisted      integer,
+  quarantined   integer,
+  errors        integer,
+  raw_file      text,
+  message       text
+);
+CREATE INDEX runs_spider_started ON ops.runs (spider, started_at DESC);
+COMMENT ON TABLE ops.runs IS 'One row per crawl, ingest, etl or export step; pipeline_id groups the steps of one `trawl run`.';
+
+-- The ETL watermark: the highest staging.versions.id that core reflects.
+CREATE TABLE ops.etl_state (
+  singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  watermark   bigint NOT NULL DEFAULT 0,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO ops.etl_state DEFAULT VALUES;
+
+-- staging: the ingest ledger, one row per raw file, with how far it has been read.
+CREATE TABLE staging.raw_files (
+  id                 bigserial PRIMARY KEY,
+  path               text NOT NULL UNIQUE,
+  source             text,
+  run_id             text,
+  bytes_ingested     bigint NOT NULL DEFAULT 0,
+  lines_ingested     bigint NOT NULL DEFAULT 0,
+  finished           boolean NOT NULL DEFAULT false,
+  complete           boolean NOT NULL DEFAULT false,
+  first_ingested_at  timestamptz NOT NULL DEFAULT now(),
+  last_ingested_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE staging.raw_files IS 'Ingest ledger: each raw file (path relative to the raw folder) and the byte offset ingested so far.';
+
+-- Versions of every record: a new row only when content (minus volatile fields) changes.
+CREATE TABLE staging.versions (
+  id            bigserial PRIMARY KEY,
+  source        text NOT NULL,
+  entity        text NOT NULL,
+  key           text NOT NULL,
+  partition     text NOT NULL,
+  version       integer NOT NULL CHECK (version >= 1),
+  hash          bytea NOT NULL,
+  hash_version  smallint NOT NULL,
+  delisted      boolean NOT NULL DEFAULT false,
+  data          jsonb,
+  source_fields jsonb,
+  valid_from    timestamptz NOT NULL,
+  valid_to      timestamptz,
+  last_seen_at  timestamptz NOT NULL,
+  raw_file_id   bigint NOT NULL REFERENCES staging.raw_files (id),
+  raw_line      integer NOT NULL,
+  run_id        text,
+  ingested_at   timestamptz NOT NULL DEFAULT now(),
+  CHECK (delisted = (data IS NULL)),
+  CHECK (last_seen_at >= valid_from),
+  CHECK (valid_to IS NULL OR valid_to >= last_seen_at)
+);
+-- The change-detection index: one row per version number, one current row per key, one version per
+-- start time. Together they make a duplicate version impossible, even for concurrent ingests.
+CREATE UNIQUE INDEX versions_change_detection ON staging.versions (source, entity, key, version);
+CREATE UNIQUE INDEX versions_one_current ON staging.versions (source, entity, key) WHERE valid_to IS NULL;
+CREATE UNIQUE INDEX versions_one_start ON staging.versions (source, entity, key, valid_from);
+CREATE INDEX versions_listed_current ON staging.versions (source, entity, partition) WHERE valid_to IS NULL AND NOT delisted;
+COMMENT ON TABLE staging.versions IS 'Every distinct version of every record (SCD2 over observations); valid_to is null on the current version.';
+
+-- What a complete crawl saw per partition: the baseline for collapse detection.
+CREATE TABLE staging.crawl_partitions (
+  raw_file_id   bigint NOT NULL REFERENCES staging.raw_files (id),
+  source        text NOT NULL,
+  partition     text NOT NULL,
+  records       integer NOT NULL,
+  complete      boolean NOT NULL,
+  collapsed     boolean NOT NULL DEFAULT false,
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz NOT NULL,
+  PRIMARY KEY (raw_file_id, partition)
+);
+
+CREATE TABLE staging.quarantine (
+  id                   bigserial PRIMARY KEY,
+  raw_file_id          bigint NOT NULL REFERENCES staging.raw_files (id),
+  raw_line             integer NOT NULL,
+  run_id               text,
+  source               text,
+  entity               text,
+  key                  text,
+  reason               text NOT NULL,
+  line                 text NOT NULL,
+  quarantined_at       timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (raw_file_id, raw_line)
+);
+COMMENT ON TABLE staging.quarantine IS 'Raw lines that failed validation, with the reason and where they came from. Never dropped.';
+
+-- core: the 3NF model.
+
+-- Public ids are derived from natural keys, never from serials: a rebuild gives the same ids.
+CREATE FUNCTION core.public_id(prefix text, natural_key text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN prefix || '_' || left(encode(sha256(convert_to(natural_key, 'UTF8')), 'hex'), 12);
+
+-- The matching form of a title: case, marks (TM, R, C), punctuation and spacing do not matter.
+CREATE FUNCTION core.normalise_title(title text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN btrim(regexp_replace(lower(regexp_replace(normalize(title, NFKC), '[™®©]', '', 'g')), '[^[:alnum:]]+', ' ', 'g'));
+CREATE TABLE core.currencies (
+  code      char(3) PRIMARY KEY CHECK (code ~ '^[A-Z]{3}$'),
+  exponent  smallint NOT NULL CHECK (exponent BETWEEN 0 AND 4),
+  name      text NOT NULL
+);
+INSERT INTO core.currencies (code, exponent, name) VALUES
+  ('USD', 2, 'US dollar'), ('EUR', 2, 'Euro'), ('GBP', 2, 'Pound sterling'), ('KRW', 0, 'South Korean won'),
+  ('JPY', 0, 'Japanese yen'), ('TRY', 2, 'Turkish lira'), ('CAD', 2, 'Canadian dollar'), ('AUD', 2, 'Australian dollar'),
+  ('BRL', 2, 'Brazilian real'), ('PLN', 2, 'Polish zloty'), ('CHF', 2, 'Swiss franc'), ('SEK', 2, 'Swedish krona'),
+  ('NOK', 2, 'Norwegian krone'), ('DKK', 2, 'Danish krone'), ('CNY', 2, 'Chinese yuan'), ('INR', 2, 'Indian rupee'),
+  ('MXN', 2, 'Mexican peso'), ('RUB', 2, 'Russian ruble'), ('UAH', 2, 'Ukrainian hryvnia'), ('KZT', 2, 'Kazakhstani tenge'),
+  ('ARS', 2, 'Argentine peso'), ('CLP', 0, 'Chilean peso'), ('COP', 2, 'Colombian peso'), ('TWD', 2, 'New Taiwan dollar'),
+  ('HKD', 2, 'Hong Kong dollar'), ('SGD', 2, 'Singapore dollar'), ('NZD', 2, 'New Zealand dollar'), ('ZAR', 2, 'South African rand'),
+  ('IDR', 2, 'Indonesian rupiah'), ('VND', 0, 'Vietnamese dong'), ('THB', 2, 'Thai baht'), ('PHP', 2, 'Philippine peso'),
+  ('MYR', 2, 'Malaysian ringgit'), ('ILS', 2, 'Israeli new shekel'), ('SAR', 2, 'Saudi riyal'), ('AED', 2, 'UAE dirham');
+
+CREATE TABLE core.regions (
+  region_code  text PRIMARY KEY
+);
+
+CREATE TABLE core.stores (
+  store_id  text PRIMARY KEY,
+  name      text NOT NULL
+);
+
+CREATE TABLE core.games (
+  game_id      text PRIMARY KEY,
+  natural_key  text NOT NULL UNIQUE,
+  title        text NOT NULL
+);
+
+CREATE TABLE core.listings (
+  listing_id     text PRIMARY KEY,
+  store_id       text NOT NULL REFERENCES core.stores (store_id),
+  store_item_id  text NOT NULL,
+  game_id        text NOT NULL REFERENCES core.games (game_id),
+  title          text NOT NULL,
+  url            text,
+  match_rule     text NOT NULL,
+  UNIQUE (store_id, store_item_id)
+);
+CREATE INDEX listings_game ON core.listings (game_id);
+
+CREATE TABLE core.prices (
+  listing_id          text NOT NULL REFERENCES core.listings (listing_id),
+  region_code         text NOT NULL REFERENCES core.regions (region_code),
+  currency            char(3) NOT NULL REFERENCES core.currencies (code),
+  source              text NOT NULL,
+  status              text NOT NULL CHECK (status IN ('available', 'free', 'preorder', 'unavailable', 'subscription', 'delisted')),
+  amount              bigint CHECK (amount >= 0),
+  regular_amount      bigint CHECK (regular_amount >= 0),
+  discount_pct        smallint CHECK (discount_pct BETWEEN 0 AND 100),
+  valid_from          timestamptz NOT NULL,
+  valid_to            timestamptz,
+  staging_version_id  bigint NOT NULL REFERENCES staging.versions (id),
+  PRIMARY KEY (listing_id, region_code, currency, source, valid_from),
+  CHECK (valid_to IS NULL OR valid_to > valid_from),
+  -- A price is a number only when something can be bought for it: never a zero standing in for "not for sale".
+  CHECK ((status IN ('available', 'preorder', 'free')) = (amount IS NOT NULL)),
+  CHECK (status <> 'free' OR amount = 0)
+);
+CREATE INDEX prices_version ON core.prices (staging_version_id);
+CREATE UNIQUE INDEX prices_one_current ON core.prices (listing_id, region_code, currency, source) WHERE valid_to IS NULL;
+
+-- mart: what analysts and exports read.
+CREATE VIEW mart.price_history AS
+SELECT l.game_id, g.title AS game_title, l.listing_id, l.store_id, s.name AS store_name, l.title AS listing_title, l.url,
+       p.region_code, p.currency, p.source, p.status, p.amount, p.regular_amount, p.discount_pct, p.valid_from, p.valid_to
+FROM core.prices p
+JOIN core.listings l USING (listing_id)
+JOIN core.games g USING (game_id)
+JOIN core.stores s USING (store_id);
+
+-- A store's own spider is preferred over an aggregator that reports the same listing.
+CREATE VIEW mart.current_prices AS
+SELECT DISTINCT ON (h.listing_id, h.region_code, h.currency) h.*
+FROM mart.price_history h
+WHERE h.valid_to IS NULL
+ORDER BY h.listing_id, h.region_code, h.currency, (h.source = h.store_id) DESC, h.source;
+
+CREATE VIEW mart.deals AS
+SELECT * FROM mart.current_prices
+WHERE status = 'available' AND discount_pct > 0;
+
+-- Down Migration
+
+DROP SCHEMA mart CASCADE;
+DROP SCHEMA core CASCADE;
+DROP SCHEMA staging CASCADE;
+DROP SCHEMA ops CASCADE;

@@ -1,0 +1,28 @@
+-- The ETL batch: every version of every offer key that changed since the watermark, typed. The
+-- runner has created etl_params (watermark, full) in this REPEATABLE READ transaction.
+-- A key's identity (store, item, region) comes from its latest listed version: delisted versions
+-- carry no data.
+CREATE TEMP TABLE etl_keys ON COMMIT DROP AS
+SELECT DISTINCT v.source, v.key
+FROM staging.versions v, etl_params p
+WHERE v.entity = 'offer' AND (p.full OR v.id > p.watermark);
+
+CREATE TEMP TABLE etl_offer_versions ON COMMIT DROP AS
+WITH ident AS (
+  SELECT DISTINCT ON (v.source, v.key) v.source, v.key, v.data
+  FROM staging.versions v
+  JOIN etl_keys k USING (source, key)
+  WHERE v.entity = 'offer' AND NOT v.delisted
+  ORDER BY v.source, v.key, v.version DESC
+)
+SELECT v.id AS version_id, v.source, v.key, v.version, v.valid_from, v.valid_to, v.delisted,
+       i.data->>'store' AS store_id,
+       i.data->>'store_item_id' AS store_item_id,
+       coalesce(v.data->>'region', i.data->>'region') AS region_code,
+       coalesce(v.data->>'currency', i.data->>'currency') AS currency,
+       CASE WHEN v.delisted THEN 'delisted' ELSE v.data->>'status' END AS status,
+       (v.data->>'amount')::bigint AS amount,
+       coalesce((v.data->>'regular_amount')::bigint, (v.data->>'amount')::bigint) AS regular_amount
+FROM staging.versions v
+JOIN ident i USING (source, key)
+WHERE v.entity = 'offer';

@@ -1,0 +1,266 @@
+// Argument parsing and exit codes only; the work lives in the modules each command calls.
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { createContext, type AppContext } from './app-context.ts';
+import { ENV_VARS, type EnvVar } from './config.ts';
+import { runCrawl } from './crawl/run-crawl.ts';
+import { runDemo } from './demo/run-demo.ts';
+import { runEtl } from './etl/run-etl.ts';
+import { runExport } from './export/run-export.ts';
+import { serveFolder } from './export/serve-folder.ts';
+import { openTarget } from './export/targets.ts';
+import { EXIT, UserError, messageOf, type ExitCode } from './lib/errors.ts';
+import { redactUrl } from './lib/logger.ts';
+import { formatTable, seconds } from './lib/table.ts';
+import { readStatus } from './ops/status.ts';
+import { runPipeline, type PipelineResult } from './pipeline/run-pipeline.ts';
+import { loadSpiders, resolveSpiders } from './spiders/registry.ts';
+import { runIngest } from './staging/run-ingest.ts';
+
+const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
+const LOG_VARS: EnvVar[] = ['LOG_LEVEL', 'LOG_FORMAT'];
+const CRAWL_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'TRAWL_USER_AGENT', 'CHROMIUM_PATH', 'CRAWL_MAX_PAGES', 'DEMO_PORT', 'TRAWL_NOW'];
+const EXPORT_VARS: EnvVar[] = ['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'TRAWL_NOW'];
+const INGEST_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'DELIST_MAX_MISSING_SHARE'];
+
+function envHelp(vars: EnvVar[]): string {
+  const unique = [...new Set([...vars, ...LOG_VARS])];
+  const width = Math.max(...unique.map((v) => v.length));
+  return `\nEnvironment:\n${unique.map((v) => `  ${v.padEnd(width)}  ${ENV_VARS[v]}`).join('\n')}\n`;
+}
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+};
+
+/** Runs a command body with a context, turning errors into one line and an exit code. */
+async function act(opts: { day?: number }, body: (ctx: AppContext) => Promise<ExitCode | void>): Promise<void> {
+  let ctx: AppContext | undefined;
+  let code: ExitCode = EXIT.ok;
+  try {
+    ctx = createContext(opts);
+    const returned = await body(ctx);
+    // A stopped command that has no say of its own did not finish its work.
+    code = returned ?? (ctx.signal.aborted ? EXIT.failed : EXIT.ok);
+  } catch (err) {
+    code = err instanceof UserError ? err.exitCode : EXIT.failed;
+    process.stderr.write(`trawl: ${messageOf(err).split('\n')[0]}\n`);
+    if (!(err instanceof UserError) && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${(err as Error).stack}\n`);
+  } finally {
+    await ctx?.close();
+  }
+  process.exitCode = code;
+}
+
+function printPipeline(results: { label: string; result: PipelineResult }[], elapsedMs: number): ExitCode {
+  const rows = results.map(({ label, result: r }) => ({
+    run: label,
+    pages: r.crawls.reduce((a, c) => a + c.pages, 0),
+    records: r.ingest.records,
+    'new versions': r.ingest.newVersions,
+    unchanged: r.ingest.unchanged,
+    delisted: r.ingest.delisted,
+    quarantined: r.ingest.quarantined,
+    exported: `${r.export.uploaded}/${r.export.objects}`,
+    complete: r.crawls.every((c) => c.complete) ? 'yes' : 'NO',
+  }));
+  process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(elapsedMs)}; exported = objects uploaded/published\n`);
+  const quarantined = results.some((r) => r.result.ingest.quarantined > 0 || r.result.crawls.some((c) => c.invalid > 0));
+  const incomplete = results.some((r) => r.result.crawls.some((c) => !c.complete));
+  return quarantined || incomplete ? EXIT.partial : EXIT.ok;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('trawl')
+    .description('Scraper-to-warehouse ETL: crawl sources, keep raw JSON, land changes in Postgres, publish static JSON.')
+    .addHelpText(
+      'after',
+      `${envHelp(Object.keys(ENV_VARS) as EnvVar[])}\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (records quarantined or crawl incomplete), 4 already running, 5 stale.\n`,
+    )
+    .showHelpAfterError('(trawl --help lists the commands)');
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations (every command that needs the database does this first).')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action(() =>
+      act({}, async (ctx) => {
+        const db = await ctx.database();
+        process.stdout.write(`database ${redactUrl(db.url)} is up to date\n`);
+      }),
+    );
+
+  program
+    .command('spiders')
+    .description('List the spiders with their settings.')
+    .action(() =>
+      act({}, async () => {
+        const rows = [...(await loadSpiders()).values()].map((s) => ({
+          spider: s.name,
+          kind: s.kind,
+          entity: s.entity,
+          'base url': s.baseUrl,
+          description: s.description,
+        }));
+        process.stdout.write(`${formatTable(rows)}\n`);
+      }),
+    );
+
+  program
+    .command('crawl')
+    .description('Crawl spiders into raw files under TRAWL_DATA_DIR/raw. Needs no database.')
+    .argument('<spider...>', 'spider names (see `trawl spiders`)')
+    .option('--day <n>', 'demo day for spiders that serve their own site; fixes the clock to that day', positiveInt)
+    .option('--max-pages <n>', 'page budget for this run (default CRAWL_MAX_PAGES)', positiveInt)
+    .option('--base-url <url>', 'crawl this site instead of the spider\'s own (testing a mirror)')
+    .addHelpText('after', envHelp(CRAWL_VARS))
+    .action((names: string[], o: { day?: number; maxPages?: number; baseUrl?: string }) =>
+      act({ day: o.day }, async (ctx) => {
+        const started = Date.now();
+        const rows = [];
+        for (const spider of await resolveSpiders(names)) {
+          const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, signal: ctx.signal });
+          rows.push({ spider: r.spider, pages: r.pages, records: r.records, invalid: r.invalid, failed: r.failedRequests, 'robots skipped': r.robotsSkipped, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) });
+        }
+        process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(Date.now() - started)}\n`);
+        return rows.some((r) => r.invalid > 0 || r.complete !== 'yes') ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('ingest')
+    .description('Land raw files not yet ingested in staging (new and changed records only).')
+    .option('--replay <files...>', 're-ingest these raw files from their first line (changes nothing already landed)')
+    .option('--source <spider...>', 'only these sources\' raw files')
+    .addHelpText('after', envHelp([...DB_VARS, ...INGEST_VARS]))
+    .action((o: { replay?: string[]; source?: string[] }) =>
+      act({}, async (ctx) => {
+        const started = Date.now();
+        const s = await runIngest({ database: await ctx.database(), rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
+        const rows = s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined }));
+        process.stdout.write(`${formatTable(rows)}\n\n${s.files.length} file(s), ${s.newVersions} new version(s), ${s.quarantined} quarantined, time ${seconds(Date.now() - started)}\n`);
+        return s.quarantined > 0 ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('etl')
+    .description('Build the 3NF core and marts from staging (sql/etl/*.sql, in one transaction).')
+    .option('--full', 'rebuild core from all of staging instead of from the watermark')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action((o: { full?: boolean }) =>
+      act({}, async (ctx) => {
+        const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full });
+        process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s), time ${seconds(r.durationMs)}\n`);
+      }),
+    );
+
+  program
+    .command('export')
+    .description('Publish sql/exports/*.sql as static JSON under EXPORT_TARGET; v1/manifest.json last.')
+    .addHelpText('after', envHelp([...DB_VARS, ...EXPORT_VARS]))
+    .action(() =>
+      act({}, async (ctx) => {
+        const target = openTarget(ctx.config);
+        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge });
+        process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
+      }),
+    );
+
+  program
+    .command('run')
+    .description('Crawl, ingest, etl and export for the given spiders: what cron calls.')
+    .argument('<spider...>', 'spider names (see `trawl spiders`)')
+    .option('--day <n>', 'demo day for spiders that serve their own site; fixes the clock to that day', positiveInt)
+    .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS]))
+    .action((names: string[], o: { day?: number }) =>
+      act({ day: o.day }, async (ctx) => {
+        const started = Date.now();
+        const spiders = await resolveSpiders(names);
+        const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, signal: ctx.signal });
+        return printPipeline([{ label: names.join(','), result }], Date.now() - started);
+      }),
+    );
+
+  program
+    .command('demo')
+    .description('Run the whole pipeline on the bundled demo store for day 1 and then day 2, offline.')
+    .option('--days <list>', 'comma-separated demo days', (v) => v.split(',').map((d) => positiveInt(d.trim())), [1, 2])
+    .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS]))
+    .action((o: { days: number[] }) =>
+      act({}, async (ctx) => {
+        const started = Date.now();
+        const database = await ctx.database();
+        const results = await runDemo({ days: o.days, config: ctx.config, database, log: ctx.log, signal: ctx.signal });
+        const code = printPipeline(results.map((r) => ({ label: `day ${r.day}`, result: r.result })), Date.now() - started);
+        const target = ctx.config.exportTarget;
+        process.stdout.write(
+          [
+            '',
+            'Next:',
+            `  exported JSON   ${target}/v1/deals.json  (browse: npx trawl serve)`,
+            `  price history   npx trawl db, then psql <url> -c 'select * from mart.price_history'`,
+            `  runs            npx trawl status`,
+            '',
+          ].join('\n'),
+        );
+        return code;
+      }),
+    );
+
+  program
+    .command('status')
+    .description('The last run of each spider and step.')
+    .option('--json', 'print JSON for machines')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action((o: { json?: boolean }) =>
+      act({}, async (ctx) => {
+        const rows = await readStatus((await ctx.database()).db);
+        if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `${formatTable(rows.map((r) => ({ spider: r.spider, step: r.step, status: r.status, started: r.started_at.toISOString(), records: r.records, 'new versions': r.new_versions, quarantined: r.quarantined, message: r.message })))}\n`,
+          );
+      }),
+    );
+
+  program
+    .command('serve')
+    .description('Serve the export folder (EXPORT_TARGET=file://...) over HTTP on 127.0.0.1 until Ctrl-C.')
+    .option('--port <n>', 'port', positiveInt, 8080)
+    .addHelpText('after', envHelp(['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE']))
+    .action((o: { port: number }) =>
+      act({}, async (ctx) => {
+        if (!ctx.config.exportTarget.startsWith('file://')) throw new UserError('serve works on a file:// EXPORT_TARGET', { exitCode: EXIT.usage });
+        const server = await serveFolder(ctx.config.exportTarget.slice('file://'.length), { port: o.port, cacheMaxAge: ctx.config.exportCacheMaxAge });
+        process.stdout.write(`serving ${ctx.config.exportTarget} at ${server.url}/ (Ctrl-C stops)\n`);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        await server.close();
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('db')
+    .description('Start the database (embedded when DATABASE_URL is unset), migrate, print its URL, wait until Ctrl-C.')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action(() =>
+      act({}, async (ctx) => {
+        const db = await ctx.database();
+        process.stdout.write(`database ready: ${redactUrl(db.url)}  (e.g. psql ${redactUrl(db.url)}; Ctrl-C stops)\n`);
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return EXIT.ok;
+      }),
+    );
+
+  return program;
+}
+
+await buildProgram()
+  .exitOverride((err) => {
+    // commander's own usage errors: exit 2, help and version: 0.
+    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+  })
+  .parseAsync(process.argv);

@@ -1,0 +1,121 @@
+// The only reader of process.env. Everything else receives a Config.
+import path from 'node:path';
+import { z } from 'zod';
+import { EXIT, UserError } from './lib/errors.ts';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const share = z.coerce.number().min(0).max(1);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+
+/** Every variable trawl reads, with its default and what it means (also printed by --help and .env.example). */
+export const ENV_VARS = {
+  DATABASE_URL: 'Postgres connection URL. Unset: trawl starts an embedded Postgres itself.',
+  TRAWL_DATA_DIR: 'Folder for raw files and crawler state (default ./data).',
+  EXPORT_TARGET: 'Where exports go: file://<folder> or s3://<bucket>/<prefix> (default file://./public).',
+  EXPORT_CACHE_MAX_AGE: 'Cache-Control max-age in seconds for stable export keys (default 3600).',
+  S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
+  S3_REGION: 'S3 region (default us-east-1).',
+  S3_FORCE_PATH_STYLE: 'Use path-style S3 URLs (default true when S3_ENDPOINT is set).',
+  CHROMIUM_PATH: 'Chromium binary for browser pages (default /usr/bin/chromium).',
+  EMBEDDED_PG_DIR: 'Folder of the embedded Postgres (default /var/lib/trawl/<project> as root, else <TRAWL_DATA_DIR>/pg).',
+  EMBEDDED_PG_PORT: 'Port of the embedded Postgres on 127.0.0.1 (default 54329).',
+  LOG_LEVEL: 'trace|debug|info|warn|error (default info).',
+  LOG_FORMAT: 'auto|pretty|json: auto is pretty on a terminal, JSON lines otherwise (default auto).',
+  TRAWL_USER_AGENT: 'User-Agent sent by the crawlers.',
+  TRAWL_NOW: 'Fixes the clock to this ISO time, for reproducible runs (default: the real clock).',
+  DEMO_PORT: 'Port of the bundled demo store on 127.0.0.1 (default 8931).',
+  CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
+  DELIST_MAX_MISSING_SHARE:
+    'A complete crawl missing more than this share of the previous complete crawl is treated as collapsed: it delists nothing (default 0.5).',
+} as const;
+
+export type EnvVar = keyof typeof ENV_VARS;
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  TRAWL_DATA_DIR: z.string().min(1).default('./data'),
+  EXPORT_TARGET: z
+    .string()
+    .regex(/^(file|s3):\/\/.+/, 'must be file://<folder> or s3://<bucket>/<prefix>')
+    .default('file://./public'),
+  EXPORT_CACHE_MAX_AGE: int(0, 31_536_000).default(3600),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  EMBEDDED_PG_DIR: z.string().min(1).optional(),
+  EMBEDDED_PG_PORT: int(1024, 65535).default(54329),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  TRAWL_USER_AGENT: z.string().min(1).default('trawl/0.1 (+https://github.com/trawl-etl/trawl; price tracker)'),
+  TRAWL_NOW: z.iso.datetime({ offset: true }).optional(),
+  DEMO_PORT: int(1024, 65535).default(8931),
+  CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),
+  DELIST_MAX_MISSING_SHARE: share.default(0.5),
+});
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  rawDir: string;
+  crawlerStorageDir: string;
+  exportTarget: string;
+  exportCacheMaxAge: number;
+  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
+  chromiumPath: string;
+  embeddedPg: { dir: string | undefined; port: number };
+  log: { level: string; format: 'auto' | 'pretty' | 'json' };
+  userAgent: string;
+  fixedNow: Date | undefined;
+  demoPort: number;
+  crawlMaxPages: number;
+  delistMaxMissingShare: number;
+  projectRoot: string;
+}
+
+/** Reads and validates the environment. A bad value throws one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  // Empty strings count as unset, as they do in most .env conventions.
+  const input = Object.fromEntries(
+    Object.keys(ENV_VARS).flatMap((k) => (env[k] !== undefined && env[k] !== '' ? [[k, env[k]]] : [])),
+  );
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new UserError(`config: ${name}=${JSON.stringify(input[name])} is invalid: ${issue.message}`, { exitCode: EXIT.usage });
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.TRAWL_DATA_DIR);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    rawDir: path.join(dataDir, 'raw'),
+    crawlerStorageDir: path.join(dataDir, 'crawler'),
+    exportTarget: resolveFileTarget(e.EXPORT_TARGET, cwd),
+    exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+    },
+    chromiumPath: e.CHROMIUM_PATH,
+    embeddedPg: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    userAgent: e.TRAWL_USER_AGENT,
+    fixedNow: e.TRAWL_NOW ? new Date(e.TRAWL_NOW) : undefined,
+    demoPort: e.DEMO_PORT,
+    crawlMaxPages: e.CRAWL_MAX_PAGES,
+    delistMaxMissingShare: e.DELIST_MAX_MISSING_SHARE,
+    projectRoot: path.resolve(import.meta.dirname, '..'),
+  };
+}
+
+/** file:// targets are made absolute against the working directory so every stage agrees on one folder. */
+function resolveFileTarget(target: string, cwd: string): string {
+  if (!target.startsWith('file://')) return target;
+  return `file://${path.resolve(cwd, target.slice('file://'.length))}`;
+}

@@ -1,0 +1,325 @@
+// Runs one spider with Crawlee and lands what it emits in a raw file. Needs no database.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CheerioCrawler,
+  Configuration,
+  HttpCrawler,
+  log as crawleeLog,
+  LogLevel,
+  PlaywrightCrawler,
+  RequestQueue,
+} from 'crawlee';
+import { load } from 'cheerio';
+import { chromium, type Page } from 'playwright';
+import type { Config } from '../config.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { startProgress } from '../lib/progress.ts';
+import { rawFileRelPath, type RawRecord, type RunEnd } from '../raw/raw-line.ts';
+import { RawWriter } from '../raw/raw-writer.ts';
+import {
+  DEFAULT_POLITENESS,
+  type CrawlerKind,
+  type EmitInput,
+  type Politeness,
+  type SpiderDefinition,
+  type SpiderRequest,
+} from '../spiders/define-spider.ts';
+
+export interface CrawlOptions {
+  spider: SpiderDefinition;
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  /** Crawl this site instead of the spider's own (tests, a running demo server). */
+  baseUrl?: string;
+  /** Demo day for spiders that serve their own site. */
+  day?: number;
+  maxPages?: number;
+  signal?: AbortSignal;
+}
+
+export interface CrawlResult {
+  spider: string;
+  runId: string;
+  rawFile: string;
+  pages: number;
+  records: number;
+  invalid: number;
+  failedRequests: number;
+  robotsSkipped: number;
+  offDomainSkipped: number;
+  budgetCut: boolean;
+  complete: boolean;
+  durationMs: number;
+}
+
+/** The part of Crawlee's crawlers the phase loop uses. */
+interface RunnableCrawler {
+  run(): Promise<unknown>;
+  stop(message?: string): void;
+}
+
+/** Chromium flags for a closed network, as root: without them it floods refused connections. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
+  const { spider, config, log, clock } = opts;
+  crawleeLog.setLevel(log.isLevelEnabled('debug') ? LogLevel.INFO : LogLevel.OFF);
+  const started = Date.now();
+  const site = spider.serve && !opts.baseUrl ? await spider.serve({ day: opts.day ?? 1, port: config.demoPort }) : undefined;
+  const baseUrl = opts.baseUrl ?? site?.baseUrl ?? spider.baseUrl;
+  const politeness: Politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };
+  const allowedHosts = new Set([...(spider.allowedDomains ?? []), new URL(baseUrl).host]);
+  const maxPages = opts.maxPages ?? config.crawlMaxPages;
+
+  const startedAt = clock.now();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
+  const writer = new RawWriter(path.join(config.rawDir, rawFileRelPath(spider.name, startedAt, runId)));
+  writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
+
+  const stats = { pages: 0, records: 0, invalid: 0, failed: 0, robots: 0, offDomain: 0, browserMissing: 0 };
+  const partitions: Record<string, number> = {};
+  const progress = startProgress({ label: `crawl ${spider.name}`, log });
+  const crawleeConfig = new Configuration({ persistStorage: false, purgeOnStart: true });
+  const queues = new Map<CrawlerKind, RequestQueue>();
+  const queueFor = async (kind: CrawlerKind) => {
+    let q = queues.get(kind);
+    if (!q) {
+      q = await RequestQueue.open(`${spider.name}-${kind}-${runId}`, { config: crawleeConfig });
+      queues.set(kind, q);
+    }
+    return q;
+  };
+
+  const enqueue = async (requests: SpiderRequest | SpiderRequest[]) => {
+    for (const r of Array.isArray(requests) ? requests : [requests]) {
+      const route = spider.routes[r.label];
+      if (!route) throw new Error(`spider ${spider.name}: no route ${r.label} for ${r.url}`);
+      if (!allowedHosts.has(new URL(r.url).host)) {
+        stats.offDomain++;
+        log.warn({ url: r.url }, 'request outside the allowed domains skipped');
+        continue;
+      }
+      await (await queueFor(route.kind ?? spider.kind)).addRequest({
+        url: r.url,
+        label: r.label,
+        userData: r.userData ?? {},
+        ...(r.uniqueKey ? { uniqueKey: r.uniqueKey } : {}),
+      });
+    }
+  };
+
+  const emitFor = (url: string) => (input: EmitInput) => {
+    const line = toRawLine(spider, input, url, clock.now());
+    if (line.invalid) stats.invalid++;
+    else {
+      stats.records++;
+      partitions[line.partition ?? 'all'] = (partitions[line.partition ?? 'all'] ?? 0) + 1;
+    }
+    writer.add(line);
+  };
+
+  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> } }, body: string, page?: Page) => {
+    const { request } = ctx;
+    const loaded = request.loadedUrl ?? request.url;
+    if (!allowedHosts.has(new URL(loaded).host)) {
+      stats.offDomain++;
+      log.warn({ url: request.url, redirectedTo: loaded }, 'redirect outside the allowed domains ignored');
+      return;
+    }
+    const route = spider.routes[request.label ?? '']!;
+    await route.handle({
+      request: { url: request.url, label: request.label ?? '', userData: request.userData },
+      body,
+      $: kind === 'http' ? undefined : load(body),
+      page,
+      baseUrl,
+      enqueue,
+      emit: emitFor(request.url),
+      log,
+    });
+    // The page's lines reach the file before Crawlee marks the request handled.
+    writer.flush();
+    stats.pages++;
+    progress.update({ pages: stats.pages, records: stats.records, invalid: stats.invalid, failed: stats.failed });
+  };
+
+  const common = {
+    maxConcurrency: politeness.maxConcurrency,
+    maxRequestsPerMinute: politeness.maxRequestsPerMinute,
+    sameDomainDelaySecs: politeness.sameDomainDelaySecs,
+    maxRequestRetries: politeness.maxRequestRetries,
+    requestHandlerTimeoutSecs: politeness.requestTimeoutSecs,
+    navigationTimeoutSecs: politeness.requestTimeoutSecs,
+    respectRobotsTxtFile: politeness.respectRobotsTxt,
+    onSkippedRequest: ({ url, reason }: { url: string; reason: string }) => {
+      if (reason === 'robotsTxt') stats.robots++;
+      log.info({ url, reason }, 'request skipped');
+    },
+    failedRequestHandler: ({ request }: { request: { url: string } }, error: Error) => {
+      stats.failed++;
+      log.error({ url: request.url, err: error.message }, 'request failed after retries');
+    },
+  };
+
+  const makeCrawler = (kind: CrawlerKind, requestQueue: RequestQueue, budget: number): RunnableCrawler | undefined => {
+    const shared = { ...common, requestQueue, maxRequestsPerCrawl: budget };
+    const headers = { 'user-agent': config.userAgent };
+    if (kind === 'cheerio') {
+      return new CheerioCrawler(
+        {
+          ...shared,
+          preNavigationHooks: [(_ctx, gotOptions) => void Object.assign((gotOptions.headers ??= {}), headers)],
+          requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
+        },
+        crawleeConfig,
+      );
+    }
+    if (kind === 'http') {
+      return new HttpCrawler(
+        {
+          ...shared,
+          additionalMimeTypes: ['application/json'],
+          preNavigationHooks: [(_ctx, gotOptions) => void Object.assign((gotOptions.headers ??= {}), headers)],
+          requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
+        },
+        crawleeConfig,
+      );
+    }
+    if (!fs.existsSync(config.chromiumPath)) return undefined;
+    return new PlaywrightCrawler(
+      {
+        ...shared,
+        headless: true,
+        browserPoolOptions: { useFingerprints: false },
+        launchContext: {
+          launcher: chromium,
+          userAgent: config.userAgent,
+          launchOptions: { executablePath: config.chromiumPath, args: CHROMIUM_ARGS },
+        },
+        requestHandler: async (ctx) => handle(kind, ctx, await ctx.page.content(), ctx.page),
+      },
+      crawleeConfig,
+    );
+  };
+
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+  };
+  opts.signal?.addEventListener('abort', onAbort);
+  try {
+    await enqueue(spider.start({ baseUrl }));
+    // Phases: each kind of crawler drains its queue; handlers may feed other kinds' queues.
+    for (let pass = 0; pass < 100 && !aborted; pass++) {
+      let worked = false;
+      for (const [kind, queue] of queues) {
+        if (aborted || (await queue.isFinished())) continue;
+        const budget = maxPages - stats.pages;
+        if (budget <= 0) break;
+        const crawler = makeCrawler(kind, queue, budget);
+        if (!crawler) {
+          const pending = (await queue.getTotalCount()) - (await queue.handledCount());
+          stats.browserMissing += pending;
+          log.error({ chromium: config.chromiumPath, pages: pending }, `Chromium not found at ${config.chromiumPath}: ${pending} browser page(s) skipped, the crawl is incomplete (set CHROMIUM_PATH or apt-get install chromium)`);
+          await queue.drop();
+          queues.delete(kind);
+          continue;
+        }
+        const stop = () => void crawler.stop('aborted');
+        opts.signal?.addEventListener('abort', stop);
+        await crawler.run();
+        opts.signal?.removeEventListener('abort', stop);
+        worked = true;
+      }
+      if (!worked) break;
+    }
+  } catch (err) {
+    progress.done();
+    writer.abandon();
+    await site?.close();
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  progress.done();
+
+  let unfinished = 0;
+  for (const q of queues.values()) if (!(await q.isFinished())) unfinished++;
+  const budgetCut = unfinished > 0 && stats.pages >= maxPages;
+  const complete = !aborted && unfinished === 0 && stats.failed === 0 && stats.browserMissing === 0 && stats.offDomain === 0;
+  const end: RunEnd = {
+    control: 'end',
+    run_id: runId,
+    source: spider.name,
+    started_at: startedAt.toISOString(),
+    finished_at: clock.now().toISOString(),
+    complete,
+    partitions,
+    pages: stats.pages,
+    records: stats.records,
+    invalid: stats.invalid,
+    failed_requests: stats.failed + stats.browserMissing,
+    budget_cut: budgetCut,
+  };
+  const rawFile = writer.finish(end);
+  for (const q of queues.values()) await q.drop().catch(() => undefined);
+  await site?.close();
+  return {
+    spider: spider.name,
+    runId,
+    rawFile,
+    pages: stats.pages,
+    records: stats.records,
+    invalid: stats.invalid,
+    failedRequests: stats.failed + stats.browserMissing,
+    robotsSkipped: stats.robots,
+    offDomainSkipped: stats.offDomain,
+    budgetCut,
+    complete,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Validates an emitted record into a raw line; an invalid one is kept, flagged with its reason. */
+export function toRawLine(spider: SpiderDefinition, input: EmitInput, url: string, at: Date): RawRecord {
+  const line: RawRecord = {
+    source: spider.name,
+    entity: spider.entity,
+    key: null,
+    partition: 'all',
+    observed_at: at.toISOString(),
+    url,
+    data: (input.data ?? null) as Record<string, unknown> | null,
+    source_fields: input.sourceFields ?? null,
+    ...(spider.volatile?.length ? { volatile: spider.volatile } : {}),
+  };
+  const parsed = input.error === undefined ? spider.schema.safeParse(input.data) : undefined;
+  if (parsed?.success) {
+    line.data = parsed.data as Record<string, unknown>;
+    line.key = spider.key(parsed.data);
+    line.partition = spider.partition?.(parsed.data) ?? 'all';
+    return line;
+  }
+  line.invalid = input.error ?? parsed!.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+  // The key of an invalid record, where it can be told, keeps it from being taken as delisted.
+  try {
+    line.key = spider.key(input.data as never) || null;
+  } catch {
+    line.key = null;
+  }
+  if (line.key?.includes('undefined')) line.key = null;
+  return line;
+}

@@ -1,0 +1,59 @@
+// Opens the database every command uses: DATABASE_URL, or the embedded Postgres when it is unset.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import { UserError, messageOf } from '../lib/errors.ts';
+import { redactUrl, type Logger } from '../lib/logger.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { migrateUp } from './migrate.ts';
+import type { DB } from './schema.ts';
+
+// bigint and numeric columns arrive as strings; counts in this app stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface Database {
+  db: Kysely<DB>;
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dir: config.embeddedPg.dir,
+      port: config.embeddedPg.port,
+      projectKey: config.projectRoot,
+      dataDir: config.dataDir,
+      log,
+    });
+    url = embedded.url;
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, application_name: 'trawl' });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', (err) => log.warn({ err: messageOf(err) }, 'idle database connection lost'));
+  try {
+    await pool.query('SELECT 1');
+    if (opts.migrate !== false) await migrateUp(url, log);
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    await embedded?.release();
+    if (cause instanceof UserError) throw cause;
+    throw new UserError(`database: cannot use ${redactUrl(url)}: ${messageOf(cause)}`, { cause });
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    db,
+    pool,
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy().catch(() => undefined);
+      await embedded?.release();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// `trawl etl`: runs sql/etl/NNN_*.sql in order in one REPEATABLE READ transaction, from the watermark.
+// Ingests commit one at a time (staging lock), so version ids become visible in order and the
+// watermark never skips one.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from '../db/database.ts';
+import { SQL_DIR } from '../db/sql-file.ts';
+import { messageOf } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { closeRun, openRun } from '../ops/runs.ts';
+
+const ETL_LOCK = 7_401_003;
+export const ETL_DIR = path.join(SQL_DIR, 'etl');
+
+export interface EtlOptions {
+  database: Database;
+  log: Logger;
+  /** Rebuild core from all of staging. */
+  full?: boolean;
+  pipelineId?: string | null;
+  spider?: string | null;
+}
+
+export interface EtlResult {
+  full: boolean;
+  fromWatermark: number;
+  toWatermark: number;
+  keys: number;
+  priceRows: number;
+  steps: string[];
+  durationMs: number;
+}
+
+export function etlSteps(dir = ETL_DIR): string[] {
+  return fs.readdirSync(dir).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+}
+
+export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
+  const started = Date.now();
+  const runId = await openRun(opts.database.db, 'etl', opts.spider ?? null, opts.pipelineId ?? null);
+  const client = await opts.database.pool.connect();
+  const steps = etlSteps();
+  try {
+    // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
+    await client.query('SELECT pg_advisory_lock($1)', [ETL_LOCK]);
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
+    const from = opts.full ? 0 : state.rows[0]!.watermark;
+    const max = await client.query<{ max: number | null }>('SELECT max(id) AS max FROM staging.versions');
+    const to = max.rows[0]!.max ?? 0;
+    if (opts.full) await client.query('TRUNCATE core.prices, core.listings, core.games, core.stores, core.regions');
+    await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full', [from, opts.full === true]);
+    for (const step of steps) {
+      const t = Date.now();
+      try {
+        await client.query(fs.readFileSync(path.join(ETL_DIR, step), 'utf8'));
+      } catch (err) {
+        throw new Error(`etl step ${step}: ${messageOf(err)}`, { cause: err });
+      }
+      opts.log.debug({ step, ms: Date.now() - t }, 'etl step done');
+    }
+    const counts = await client.query<{ keys: number; prices: number }>(
+      'SELECT (SELECT count(*) FROM etl_keys)::int AS keys, (SELECT count(*) FROM etl_offer_versions)::int AS prices',
+    );
+    await client.query('UPDATE ops.etl_state SET watermark = $1, updated_at = now()', [to]);
+    await client.query('COMMIT');
+    const result: EtlResult = {
+      full: opts.full === true,
+      fromWatermark: from,
+      toWatermark: to,
+      keys: counts.rows[0]!.keys,
+      priceRows: counts.rows[0]!.prices,
+      steps,
+      durationMs: Date.now() - started,
+    };
+    await closeRun(opts.database.db, runId, 'ok', { records: result.keys, new_versions: result.priceRows });
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await closeRun(opts.database.db, runId, 'failed', { message: messageOf(err) });
+    throw err;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [ETL_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,149 @@
+// Where exported objects go: a local folder with the bucket's layout, or an S3-compatible bucket.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { Config } from '../config.ts';
+import { UserError, messageOf } from '../lib/errors.ts';
+
+export interface PutOptions {
+  contentType: string;
+  cacheControl: string;
+}
+
+export interface ExportTarget {
+  describe(): string;
+  /** Fails early, with one clear line, when nothing can be written there. */
+  check(): Promise<void>;
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, body: Buffer | string, opts: PutOptions): Promise<void>;
+  delete(keys: string[]): Promise<void>;
+}
+
+export function openTarget(config: Config): ExportTarget {
+  const target = config.exportTarget;
+  if (target.startsWith('file://')) return new FileTarget(target.slice('file://'.length));
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
+  if (!m) throw new UserError(`EXPORT_TARGET ${target} is not file://<folder> or s3://<bucket>/<prefix>`);
+  return new S3Target(createS3Client(config), m[1]!, m[2]!.replace(/\/$/, ''));
+}
+
+/** The SDK settings S3-compatible stores need: path-style and no aws-chunked checksum framing. */
+export function createS3Client(config: Config): S3Client {
+  return new S3Client({
+    region: config.s3.region,
+    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    forcePathStyle: config.s3.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 4,
+  });
+}
+
+export class FileTarget implements ExportTarget {
+  constructor(readonly root: string) {}
+
+  describe() {
+    return `folder ${this.root}`;
+  }
+
+  async check() {
+    try {
+      fs.mkdirSync(this.root, { recursive: true });
+      fs.accessSync(this.root, fs.constants.W_OK);
+    } catch (cause) {
+      throw new UserError(`export: cannot write to ${this.root}: ${messageOf(cause)}`, { cause });
+    }
+  }
+
+  private file(key: string): string {
+    const file = path.resolve(this.root, key);
+    if (!file.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`export key ${key} escapes ${this.root}`);
+    return file;
+  }
+
+  async get(key: string) {
+    try {
+      return fs.readFileSync(this.file(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Atomic: readers see the old file or the new one, never a half-written one. */
+  async put(key: string, body: Buffer | string) {
+    const file = this.file(key);
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, body);
+      fs.renameSync(tmp, file);
+    } catch (cause) {
+      throw new UserError(`export: cannot write ${file}: ${messageOf(cause)}`, { cause });
+    }
+  }
+
+  async delete(keys: string[]) {
+    for (const key of keys) fs.rmSync(this.file(key), { force: true });
+  }
+}
+
+export class S3Target implements ExportTarget {
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {}
+
+  describe() {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  async check() {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (cause) {
+      throw new UserError(`export: cannot use bucket ${this.bucket}: ${messageOf(cause)}`, { cause });
+    }
+  }
+
+  private key(key: string) {
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  async get(key: string) {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  async put(key: string, body: Buffer | string, opts: PutOptions) {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key(key),
+        Body: body,
+        ContentType: opts.contentType,
+        CacheControl: opts.cacheControl,
+      }),
+    );
+  }
+
+  async delete(keys: string[]) {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.key(k) }));
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }));
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// ops.runs: one row per pipeline step, opened when the step starts and closed with its figures.
+import type { Kysely } from 'kysely';
+import type { DB, RunStatus, RunsTable } from '../db/schema.ts';
+
+export type RunFigures = Partial<Pick<RunsTable, 'pages' | 'records' | 'new_versions' | 'unchanged' | 'delisted' | 'quarantined' | 'errors' | 'raw_file' | 'message'>>;
+
+export async function openRun(db: Kysely<DB>, step: RunsTable['step'], spider: string | null, pipelineId: string | null): Promise<number> {
+  const row = await db
+    .insertInto('ops.runs')
+    .values({ step, spider, pipeline_id: pipelineId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function closeRun(db: Kysely<DB>, id: number, status: RunStatus, figures: RunFigures = {}): Promise<void> {
+  await db
+    .updateTable('ops.runs')
+    .set({ ...figures, status, finished_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}

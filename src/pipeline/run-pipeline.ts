@@ -1,0 +1,72 @@
+// `trawl run`: crawl -> ingest -> etl -> export for one or more spiders, one ops.runs row per step.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { runCrawl, type CrawlResult } from '../crawl/run-crawl.ts';
+import type { Database } from '../db/database.ts';
+import { runEtl, type EtlResult } from '../etl/run-etl.ts';
+import { runExport, type ExportResult } from '../export/run-export.ts';
+import { openTarget } from '../export/targets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { messageOf } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { closeRun, openRun } from '../ops/runs.ts';
+import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
+
+export interface PipelineOptions {
+  spiders: SpiderDefinition[];
+  config: Config;
+  database: Database;
+  log: Logger;
+  clock: Clock;
+  day?: number;
+  baseUrl?: string;
+  signal?: AbortSignal;
+}
+
+export interface PipelineResult {
+  pipelineId: string;
+  crawls: CrawlResult[];
+  ingest: IngestSummary;
+  etl: EtlResult;
+  export: ExportResult;
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
+  const { config, database, log, clock } = opts;
+  const pipelineId = crypto.randomUUID();
+  const crawls: CrawlResult[] = [];
+  for (const spider of opts.spiders) {
+    const runId = await openRun(database.db, 'crawl', spider.name, pipelineId);
+    try {
+      const crawl = await runCrawl({ spider, config, log: log.child({ spider: spider.name }), clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal });
+      crawls.push(crawl);
+      await closeRun(database.db, runId, crawl.failedRequests > 0 || !crawl.complete ? 'partial' : 'ok', {
+        pages: crawl.pages,
+        records: crawl.records,
+        quarantined: crawl.invalid,
+        errors: crawl.failedRequests,
+        raw_file: path.relative(config.rawDir, crawl.rawFile),
+        message: crawl.complete ? 'complete' : 'incomplete: nothing will be delisted',
+      });
+    } catch (err) {
+      await closeRun(database.db, runId, 'failed', { message: messageOf(err) });
+      throw err;
+    }
+    if (opts.signal?.aborted) throw new Error('stopped by signal after the crawl; the raw file is kept for the next ingest');
+  }
+  const sources = opts.spiders.map((s) => s.name);
+  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, sources, pipelineId });
+  const etl = await runEtl({ database, log, pipelineId, spider: sources.length === 1 ? sources[0] : null });
+  const exported = await runExport({
+    database,
+    target: openTarget(config),
+    clock,
+    log,
+    cacheMaxAge: config.exportCacheMaxAge,
+    pipelineId,
+    spider: sources.length === 1 ? sources[0] : null,
+  });
+  return { pipelineId, crawls, ingest, etl, export: exported };
+}

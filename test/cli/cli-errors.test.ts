@@ -1,0 +1,88 @@
+// Bad inputs end with one line naming the problem and a non-zero exit code; nothing landed is lost.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/lib/errors.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { freePort, runCli } from '../helpers/run-cli.ts';
+
+let dir: string;
+let testDb: TestDatabase;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-cli-'));
+  testDb = await createTestDatabase();
+  env = { DATABASE_URL: testDb.url, TRAWL_DATA_DIR: path.join(dir, 'data'), EXPORT_TARGET: `file://${dir}/public`, DEMO_PORT: String(await freePort()) };
+});
+
+afterAll(async () => {
+  await testDb?.drop();
+});
+
+const versionCount = async () => {
+  const c = new pg.Client({ connectionString: testDb.url });
+  await c.connect();
+  const { rows } = await c.query('SELECT count(*)::int AS n FROM staging.versions');
+  await c.end();
+  return rows[0].n as number;
+};
+
+const oneLine = (stderr: string) => {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+};
+
+describe('trawl CLI errors', () => {
+  it('--help names the commands and the environment variables', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['migrate', 'crawl', 'ingest', 'etl', 'export', 'run', 'status', 'serve', 'demo', 'DATABASE_URL', 'EXPORT_TARGET']) expect(r.stdout).toContain(word);
+    const crawl = await runCli(['crawl', '--help']);
+    expect(crawl.stdout).toContain('CHROMIUM_PATH');
+  });
+
+  it('an unknown spider name: one line, usage exit code', async () => {
+    const r = await runCli(['run', 'no_such_spider'], { env });
+    expect(r.code).toBe(EXIT.usage);
+    expect(oneLine(r.stderr)).toBe('trawl: unknown spider "no_such_spider"; known spiders: demo_store');
+  });
+
+  it('a malformed DATABASE_URL: one line naming the variable', async () => {
+    const r = await runCli(['status'], { env: { ...env, DATABASE_URL: 'mysql://localhost/x' } });
+    expect(r.code).toBe(EXIT.usage);
+    expect(oneLine(r.stderr)).toMatch(/^trawl: config: DATABASE_URL="mysql:\/\/localhost\/x" is invalid: must start with postgres:\/\//);
+  });
+
+  it('an unreachable database: one line naming it, password redacted', async () => {
+    const r = await runCli(['status'], { env: { ...env, DATABASE_URL: 'postgres://trawl:secret@127.0.0.1:1/nope' } });
+    expect(r.code).toBe(EXIT.failed);
+    const line = oneLine(r.stderr);
+    expect(line).toMatch(/^trawl: database: cannot use postgres:\/\/trawl:\*\*\*@127\.0\.0\.1:1\/nope: .*ECONNREFUSED/);
+    expect(line).not.toContain('secret');
+  });
+
+  it('an unwritable export folder fails the run after landing, and loses nothing', async () => {
+    const ok = await runCli(['run', 'demo_store', '--day', '1'], { env });
+    expect(ok.code).toBe(EXIT.ok);
+    const landed = await versionCount();
+    expect(landed).toBeGreaterThan(0);
+
+    const blocker = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocker, '');
+    const bad = await runCli(['run', 'demo_store', '--day', '2'], { env: { ...env, EXPORT_TARGET: `file://${blocker}/public` } });
+    expect(bad.code).toBe(EXIT.failed);
+    expect(oneLine(bad.stderr)).toMatch(/^trawl: export: cannot write to .*not-a-folder\/public: .*ENOTDIR/);
+    // Day 2 was crawled and ingested before the export failed; day 1's export is untouched.
+    expect(await versionCount()).toBeGreaterThan(landed);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'public/v1/manifest.json'), 'utf8'));
+    expect(manifest.generated_at).toBe('2026-01-01T06:00:00.000Z');
+
+    const retry = await runCli(['export'], { env: { ...env, TRAWL_NOW: '2026-01-02T06:00:00Z' } });
+    expect(retry.code).toBe(EXIT.ok);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'public/v1/manifest.json'), 'utf8')).generated_at).toBe('2026-01-02T06:00:00.000Z');
+  });
+});

@@ -1,0 +1,37 @@
+// The data state two runs are compared on: staging versions, core and exported objects, with run
+// logs, ledgers and surrogate ids left aside.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from '../../src/db/database.ts';
+
+export async function dataState(database: Database, exportDir: string) {
+  const q = async (sql: string) => (await database.pool.query(sql)).rows;
+  return {
+    versions: await q(`SELECT source, entity, key, partition, version, encode(hash, 'hex') AS hash, delisted, data, source_fields,
+                              valid_from, valid_to, last_seen_at
+                       FROM staging.versions ORDER BY source, entity, key, version`),
+    quarantine: await q('SELECT source, key, reason, line FROM staging.quarantine ORDER BY line'),
+    stores: await q('SELECT * FROM core.stores ORDER BY store_id'),
+    games: await q('SELECT * FROM core.games ORDER BY game_id'),
+    listings: await q('SELECT * FROM core.listings ORDER BY listing_id'),
+    prices: await q(`SELECT listing_id, region_code, currency, source, status, amount, regular_amount, discount_pct, valid_from, valid_to
+                     FROM core.prices ORDER BY listing_id, region_code, currency, source, valid_from`),
+    exported: exportedObjects(exportDir),
+  };
+}
+
+/** Every exported object but the manifests, which name their generation. */
+export function exportedObjects(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const rel = path.relative(root, full);
+      if (entry.isDirectory()) walk(full);
+      else if (rel !== 'v1/manifest.json' && !rel.startsWith('v1/manifests/')) out[rel] = fs.readFileSync(full, 'utf8');
+    }
+  };
+  walk(root);
+  return out;
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, contentHash } from '../../src/lib/canonical-json.ts';
+
+describe('canonical JSON hash', () => {
+  it('ignores key order, Unicode normalisation form and -0', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' } })).toBe('{"a":{"c":"x","d":[1,2]},"b":1}');
+    expect(contentHash({ t: 'Pok\u00e9mon', n: 0 })).toBe(contentHash({ n: -0, t: 'Poke\u0301mon' }));
+    expect(canonicalJson(1.5e21)).toBe(JSON.stringify(1.5e21));
+  });
+
+  it('leaves volatile fields out, and sees every other change', () => {
+    const a = { amount: 100, reviews: 5 };
+    expect(contentHash(a, ['reviews'])).toBe(contentHash({ amount: 100, reviews: 9 }, ['reviews']));
+    expect(contentHash(a, ['reviews'])).not.toBe(contentHash({ amount: 101, reviews: 5 }, ['reviews']));
+    expect(contentHash({ a: null })).not.toBe(contentHash({}));
+  });
+
+  it('refuses what JSON cannot hold', () => {
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(/non-finite/);
+  });
+});

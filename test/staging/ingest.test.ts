@@ -1,0 +1,213 @@
+// The staging semantics of DESIGN.md, each against real Postgres.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import { ingestFile } from '../../src/staging/ingest.ts';
+import { runIngest } from '../../src/staging/run-ingest.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
+
+let dir: string;
+let rawDir: string;
+let database: Database;
+let testDb: TestDatabase;
+
+beforeEach(async () => {
+  if (database) {
+    await database.close();
+    await testDb.drop();
+  }
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-ingest-'));
+  ({ database, testDb } = await openTestDatabase(dir));
+  rawDir = path.join(dir, 'data', 'raw');
+});
+
+afterAll(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+const T = (day: number, hour = 6) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+const price = (amount: number, extra: Record<string, unknown> = {}) => ({ amount, currency: 'USD', ...extra });
+
+async function ingest(file: string, replay = false) {
+  return ingestFile({ pool: database.pool, rawDir, file, replay, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+}
+
+async function versions(key?: string) {
+  const { rows } = await database.pool.query(
+    `SELECT key, version, delisted, data, valid_from, valid_to, last_seen_at, raw_line
+     FROM staging.versions WHERE $1::text IS NULL OR key = $1 ORDER BY key, version`,
+    [key ?? null],
+  );
+  return rows as { key: string; version: number; delisted: boolean; data: Record<string, unknown> | null; valid_from: Date; valid_to: Date | null; last_seen_at: Date; raw_line: number }[];
+}
+
+function file(obs: Obs[], complete?: boolean) {
+  return writeRawFile(rawDir, 'shop', obs, complete === undefined ? undefined : { complete });
+}
+
+describe('staging semantics', () => {
+  it('1. lands a new key as version 1, observed_at from the raw line', async () => {
+    const r = await ingest(file([{ key: 'a', at: T(1), data: price(100) }]));
+    expect(r.newVersions).toBe(1);
+    const [v] = await versions('a');
+    expect(v).toMatchObject({ version: 1, delisted: false, valid_to: null, data: price(100) });
+    expect(v!.valid_from.toISOString()).toBe(T(1));
+    expect(v!.raw_line).toBe(2); // line 1 is the run's start line
+  });
+
+  it('2. the same content again lands no version and moves last_seen_at', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(100) }]));
+    const r = await ingest(file([{ key: 'a', at: T(2), data: { currency: 'USD', amount: 100 } }]));
+    expect(r).toMatchObject({ newVersions: 0, unchanged: 1 });
+    const vs = await versions('a');
+    expect(vs).toHaveLength(1);
+    expect(vs[0]!.last_seen_at.toISOString()).toBe(T(2));
+    expect(vs[0]!.valid_from.toISOString()).toBe(T(1));
+  });
+
+  it('3. changed content lands a new version and closes the previous one', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(100) }]));
+    await ingest(file([{ key: 'a', at: T(2), data: price(80) }]));
+    const vs = await versions('a');
+    expect(vs.map((v) => [v.version, v.data?.amount, v.valid_to?.toISOString() ?? null])).toEqual([
+      [1, 100, T(2)],
+      [2, 80, null],
+    ]);
+  });
+
+  it('4. A -> B -> A is three versions', async () => {
+    for (const [day, amount] of [[1, 100], [2, 80], [3, 100]] as const) await ingest(file([{ key: 'a', at: T(day), data: price(amount) }]));
+    expect((await versions('a')).map((v) => v.data?.amount)).toEqual([100, 80, 100]);
+  });
+
+  it('5. re-ingesting any file, any number of times, in any order after later files, changes nothing', async () => {
+    const f1 = file([{ key: 'a', at: T(1), data: price(100) }, { key: 'b', at: T(1), data: price(5) }], true);
+    const f2 = file([{ key: 'a', at: T(2), data: price(80) }, { key: 'c', at: T(2), data: price(7) }], true);
+    const f3 = file([{ key: 'a', at: T(3), data: price(100) }, { key: 'c', at: T(3), data: price(7) }], true);
+    for (const f of [f1, f2, f3]) await ingest(f);
+    const before = await versions();
+    expect(before.filter((v) => v.key === 'b').map((v) => v.delisted)).toEqual([false, true]);
+    for (const f of [f2, f1, f3, f1, f2]) {
+      const r = await ingest(f, true);
+      expect(r.newVersions + r.delisted).toBe(0);
+    }
+    // Without --replay the ledger skips files already read to their end.
+    expect((await ingest(f1)).skipped).toBe(true);
+    expect(await versions()).toEqual(before);
+  });
+
+  it('6. several observations of one key in one batch apply in observed_at order', async () => {
+    // Lines out of time order in the file: 80 at T3, 100 at T1, 90 at T2, 90 at T4.
+    await ingest(file([
+      { key: 'a', at: T(3), data: price(80) },
+      { key: 'a', at: T(1), data: price(100) },
+      { key: 'a', at: T(2), data: price(90) },
+      { key: 'a', at: T(4), data: price(80) },
+    ]));
+    const vs = await versions('a');
+    expect(vs.map((v) => [v.data?.amount, v.valid_from.toISOString(), v.last_seen_at.toISOString()])).toEqual([
+      [100, T(1), T(1)],
+      [90, T(2), T(2)],
+      [80, T(3), T(4)],
+    ]);
+  });
+
+  it('7. a key missing from a complete crawl is delisted, and seen again gets a new version', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }], true));
+    const r = await ingest(file([{ key: 'a', at: T(2), data: price(1) }], true));
+    expect(r.delisted).toBe(1);
+    await ingest(file([{ key: 'a', at: T(3), data: price(1) }, { key: 'b', at: T(3), data: price(2) }], true));
+    expect((await versions('b')).map((v) => [v.version, v.delisted, v.valid_from.toISOString()])).toEqual([
+      [1, false, T(1)],
+      [2, true, T(2)],
+      [3, false, T(3)],
+    ]);
+  });
+
+  it('7. an incomplete crawl delists nothing', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }], true));
+    const r = await ingest(file([{ key: 'a', at: T(2), data: price(1) }], false));
+    expect(r.delisted).toBe(0);
+  });
+
+  it('7. delisting works per partition', async () => {
+    await ingest(file([{ key: 'us1', at: T(1), data: price(1), partition: 'us' }, { key: 'kr1', at: T(1), data: price(2), partition: 'kr' }], true));
+    const r = await ingest(file([{ key: 'us2', at: T(2), data: price(3), partition: 'us' }], true));
+    expect(r.delisted).toBe(1);
+    expect((await versions('kr1')).map((v) => v.delisted)).toEqual([false]);
+    expect((await versions('us1')).map((v) => v.delisted)).toEqual([false, true]);
+  });
+
+  it('7. a crawl whose record count collapses delists nothing and is reported', async () => {
+    const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
+    await ingest(file(keys.map((key) => ({ key, at: T(1), data: price(1) })), true));
+    const r = await ingest(file(keys.slice(0, 4).map((key) => ({ key, at: T(2), data: price(1) })), true));
+    expect(r).toMatchObject({ delisted: 0, collapsed: ['all'] });
+    // The collapsed crawl is not the baseline for the next one: 6 of 10 missing is still a collapse.
+    const r2 = await ingest(file(keys.slice(0, 4).map((key) => ({ key, at: T(3), data: price(1) })), true));
+    expect(r2.collapsed).toEqual(['all']);
+  });
+
+  it('8. declared volatile fields never make a version', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(1, { reviews: 10 }), volatile: ['reviews'] }]));
+    const r = await ingest(file([{ key: 'a', at: T(2), data: price(1, { reviews: 11 }), volatile: ['reviews'] }]));
+    expect(r.newVersions).toBe(0);
+    expect(await versions('a')).toHaveLength(1);
+  });
+
+  it('9. an invalid record goes to quarantine with reason, file, line and run id, and the rest lands', async () => {
+    const f = file([
+      { key: 'a', at: T(1), data: price(1) },
+      { key: 'b', at: T(1), data: { amount: 'x' }, invalid: 'amount: expected number' },
+    ], true);
+    fs.appendFileSync(f, '{"not json\n');
+    const r = await ingest(f);
+    expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
+    const { rows } = await database.pool.query(
+      `SELECT q.raw_line, q.reason, q.key, q.run_id, f.path FROM staging.quarantine q JOIN staging.raw_files f ON f.id = q.raw_file_id ORDER BY raw_line`,
+    );
+    expect(rows[0]).toMatchObject({ raw_line: 3, reason: 'amount: expected number', key: 'b', path: path.relative(rawDir, f) });
+    expect(rows[0].run_id).toMatch(/Z-t\d+$/);
+    expect(rows[1]).toMatchObject({ raw_line: 5, key: null });
+    expect(rows[1].reason).toMatch(/^invalid JSON/);
+  });
+
+  it('9. a key whose record a complete crawl saw but could not validate is not delisted', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }], true));
+    const r = await ingest(file([{ key: 'a', at: T(2), data: price(1) }, { key: 'b', at: T(2), data: null, invalid: 'price: unreadable' }], true));
+    expect(r).toMatchObject({ delisted: 0, quarantined: 1 });
+  });
+
+  it('reads a file left by a crash up to its last whole line, and continues it when it grows', async () => {
+    const f = file([{ key: 'a', at: T(1), data: price(1) }]);
+    fs.appendFileSync(f, '{"source":"shop","entity":"offer","key":"b","observed_at":"2026-01-01T06:00:00.000Z","data":{"amo');
+    const r1 = await ingest(f);
+    expect(r1).toMatchObject({ newVersions: 1, quarantined: 0 });
+    fs.appendFileSync(f, 'unt":2}}\n');
+    const r2 = await ingest(f);
+    expect(r2).toMatchObject({ newVersions: 1, lines: 1 });
+    expect((await versions()).map((v) => v.key)).toEqual(['a', 'b']);
+  });
+
+  it('two concurrent ingests of overlapping files land each version once', async () => {
+    const obs = (day: number) => Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, at: T(day), data: price(i % 7 === 0 ? day : 1) }));
+    const files = [file(obs(1)), file(obs(2)), file(obs(3))];
+    const copies = files.map((f) => {
+      const copy = f.replace(/\.jsonl$/, '-copy.jsonl');
+      fs.copyFileSync(f, copy);
+      return copy;
+    });
+    await Promise.all([
+      runIngest({ database, rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: files }),
+      runIngest({ database, rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: copies }),
+    ]);
+    const { rows } = await database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
+    // 200 first versions + keys divisible by 7 change on day 2 and day 3: 29 * 2.
+    expect(rows[0]).toEqual({ n: 200 + 29 * 2, d: 200 + 29 * 2 });
+  });
+});
