@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: makes sure Debian's Chromium is there (the browser tests need it), then runs vitest.
-// Without DATABASE_URL the tests start an embedded Postgres themselves.
+// `npm test`: makes sure Debian's Chromium is there (the browser tests need it), then runs vitest and
+// ends with a plain "N passed, N failed" line. Without DATABASE_URL the tests start an embedded Postgres.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { ensureChromium } from './ensure-chromium.mjs';
 
 const chromium = ensureChromium();
@@ -9,5 +10,14 @@ if (!chromium.ok) {
   console.error(`trawl tests: ${chromium.message}`);
   process.exit(1);
 }
-const r = spawnSync('node_modules/.bin/vitest', ['run', ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' } });
+const report = 'test-results/vitest.json';
+fs.rmSync(report, { force: true });
+const r = spawnSync('node_modules/.bin/vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+});
+if (fs.existsSync(report)) {
+  const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(fs.readFileSync(report, 'utf8'));
+  console.log(`\n${numPassedTests} passed, ${numFailedTests} failed${numPendingTests ? `, ${numPendingTests} skipped` : ''}`);
+}
 process.exit(r.status ?? 1);

@@ -3,19 +3,25 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createContext, type AppContext } from './app-context.ts';
 import { ENV_VARS, type EnvVar } from './config.ts';
-import { runCrawl } from './crawl/run-crawl.ts';
-import { runDemo } from './demo/run-demo.ts';
-import { runEtl } from './etl/run-etl.ts';
-import { runExport } from './export/run-export.ts';
-import { serveFolder } from './export/serve-folder.ts';
-import { openTarget } from './export/targets.ts';
 import { EXIT, UserError, messageOf, type ExitCode } from './lib/errors.ts';
 import { redactUrl } from './lib/logger.ts';
 import { formatTable, seconds } from './lib/table.ts';
-import { readStatus } from './ops/status.ts';
-import { runPipeline, type PipelineResult } from './pipeline/run-pipeline.ts';
-import { loadSpiders, resolveSpiders } from './spiders/registry.ts';
-import { runIngest } from './staging/run-ingest.ts';
+import type { PipelineResult } from './pipeline/run-pipeline.ts';
+
+// Command modules load on use: Crawlee, Playwright and the AWS SDK take seconds to import, and
+// `--help` or `status` need none of them.
+const load = {
+  crawl: () => import('./crawl/run-crawl.ts'),
+  demo: () => import('./demo/run-demo.ts'),
+  etl: () => import('./etl/run-etl.ts'),
+  export: () => import('./export/run-export.ts'),
+  serve: () => import('./export/serve-folder.ts'),
+  targets: () => import('./export/targets.ts'),
+  status: () => import('./ops/status.ts'),
+  pipeline: () => import('./pipeline/run-pipeline.ts'),
+  registry: () => import('./spiders/registry.ts'),
+  ingest: () => import('./staging/run-ingest.ts'),
+};
 
 const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
 const LOG_VARS: EnvVar[] = ['LOG_LEVEL', 'LOG_FORMAT'];
@@ -97,7 +103,7 @@ export function buildProgram(): Command {
     .description('List the spiders with their settings.')
     .action(() =>
       act({}, async () => {
-        const rows = [...(await loadSpiders()).values()].map((s) => ({
+        const rows = [...(await (await load.registry()).loadSpiders()).values()].map((s) => ({
           spider: s.name,
           kind: s.kind,
           entity: s.entity,
@@ -120,7 +126,8 @@ export function buildProgram(): Command {
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
         const rows = [];
-        for (const spider of await resolveSpiders(names)) {
+        const { runCrawl } = await load.crawl();
+        for (const spider of await (await load.registry()).resolveSpiders(names)) {
           const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, signal: ctx.signal });
           rows.push({ spider: r.spider, pages: r.pages, records: r.records, invalid: r.invalid, failed: r.failedRequests, 'robots skipped': r.robotsSkipped, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) });
         }
@@ -138,6 +145,7 @@ export function buildProgram(): Command {
     .action((o: { replay?: string[]; source?: string[] }) =>
       act({}, async (ctx) => {
         const started = Date.now();
+        const { runIngest } = await load.ingest();
         const s = await runIngest({ database: await ctx.database(), rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
         const rows = s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined }));
         process.stdout.write(`${formatTable(rows)}\n\n${s.files.length} file(s), ${s.newVersions} new version(s), ${s.quarantined} quarantined, time ${seconds(Date.now() - started)}\n`);
@@ -152,6 +160,7 @@ export function buildProgram(): Command {
     .addHelpText('after', envHelp(DB_VARS))
     .action((o: { full?: boolean }) =>
       act({}, async (ctx) => {
+        const { runEtl } = await load.etl();
         const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full });
         process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s), time ${seconds(r.durationMs)}\n`);
       }),
@@ -163,7 +172,8 @@ export function buildProgram(): Command {
     .addHelpText('after', envHelp([...DB_VARS, ...EXPORT_VARS]))
     .action(() =>
       act({}, async (ctx) => {
-        const target = openTarget(ctx.config);
+        const target = (await load.targets()).openTarget(ctx.config);
+        const { runExport } = await load.export();
         const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge });
         process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
       }),
@@ -178,7 +188,8 @@ export function buildProgram(): Command {
     .action((names: string[], o: { day?: number }) =>
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
-        const spiders = await resolveSpiders(names);
+        const spiders = await (await load.registry()).resolveSpiders(names);
+        const { runPipeline } = await load.pipeline();
         const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, signal: ctx.signal });
         return printPipeline([{ label: names.join(','), result }], Date.now() - started);
       }),
@@ -193,6 +204,7 @@ export function buildProgram(): Command {
       act({}, async (ctx) => {
         const started = Date.now();
         const database = await ctx.database();
+        const { runDemo } = await load.demo();
         const results = await runDemo({ days: o.days, config: ctx.config, database, log: ctx.log, signal: ctx.signal });
         const code = printPipeline(results.map((r) => ({ label: `day ${r.day}`, result: r.result })), Date.now() - started);
         const target = ctx.config.exportTarget;
@@ -217,6 +229,7 @@ export function buildProgram(): Command {
     .addHelpText('after', envHelp(DB_VARS))
     .action((o: { json?: boolean }) =>
       act({}, async (ctx) => {
+        const { readStatus } = await load.status();
         const rows = await readStatus((await ctx.database()).db);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else
@@ -234,6 +247,7 @@ export function buildProgram(): Command {
     .action((o: { port: number }) =>
       act({}, async (ctx) => {
         if (!ctx.config.exportTarget.startsWith('file://')) throw new UserError('serve works on a file:// EXPORT_TARGET', { exitCode: EXIT.usage });
+        const { serveFolder } = await load.serve();
         const server = await serveFolder(ctx.config.exportTarget.slice('file://'.length), { port: o.port, cacheMaxAge: ctx.config.exportCacheMaxAge });
         process.stdout.write(`serving ${ctx.config.exportTarget} at ${server.url}/ (Ctrl-C stops)\n`);
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
