@@ -44,6 +44,7 @@ CREATE TABLE staging.raw_files (
   bytes_ingested     bigint NOT NULL DEFAULT 0,
   lines_ingested     bigint NOT NULL DEFAULT 0,
   finished           boolean NOT NULL DEFAULT false,
+  etag               text,
   complete           boolean NOT NULL DEFAULT false,
   first_ingested_at  timestamptz NOT NULL DEFAULT now(),
   last_ingested_at   timestamptz NOT NULL DEFAULT now()
@@ -51,6 +52,7 @@ CREATE TABLE staging.raw_files (
 COMMENT ON TABLE staging.raw_files IS 'Ingest ledger: each raw file (path relative to the raw folder) and the byte offset ingested so far.';
 
 -- Versions of every record: a new row only when content (minus volatile fields) changes.
+-- Rows never change after insert but for the closing of a version (valid_to, final last_seen_at).
 CREATE TABLE staging.versions (
   id            bigserial PRIMARY KEY,
   source        text NOT NULL,
@@ -63,6 +65,7 @@ CREATE TABLE staging.versions (
   delisted      boolean NOT NULL DEFAULT false,
   data          jsonb,
   source_fields jsonb,
+  volatile      text[],
   valid_from    timestamptz NOT NULL,
   valid_to      timestamptz,
   last_seen_at  timestamptz NOT NULL,
@@ -74,13 +77,36 @@ CREATE TABLE staging.versions (
   CHECK (last_seen_at >= valid_from),
   CHECK (valid_to IS NULL OR valid_to >= last_seen_at)
 );
--- The change-detection index: one row per version number, one current row per key, one version per
--- start time. Together they make a duplicate version impossible, even for concurrent ingests.
+-- The change-detection index: one row per key and version number. Ingest numbers versions from
+-- key_state under the staging lock; a second writer racing it would collide here, not duplicate.
 CREATE UNIQUE INDEX versions_change_detection ON staging.versions (source, entity, key, version);
-CREATE UNIQUE INDEX versions_one_current ON staging.versions (source, entity, key) WHERE valid_to IS NULL;
-CREATE UNIQUE INDEX versions_one_start ON staging.versions (source, entity, key, valid_from);
-CREATE INDEX versions_listed_current ON staging.versions (source, entity, partition) WHERE valid_to IS NULL AND NOT delisted;
-COMMENT ON TABLE staging.versions IS 'Every distinct version of every record (SCD2 over observations); valid_to is null on the current version.';
+COMMENT ON TABLE staging.versions IS 'Every distinct version of every record (SCD2 over observations); valid_to is null on the current version. For the current version, key_state has the live last_seen_at.';
+
+-- One narrow row per key: its current version, content hash and when it was last seen. Change
+-- detection compares against this table, and an unchanged observation only moves last_seen_at here
+-- (a HOT update of a small row), not in the wide versions table.
+CREATE TABLE staging.key_state (
+  source        text NOT NULL,
+  entity        text NOT NULL,
+  key           text NOT NULL,
+  partition     text NOT NULL,
+  version       integer NOT NULL,
+  hash          bytea NOT NULL,
+  hash_version  smallint NOT NULL,
+  delisted      boolean NOT NULL,
+  last_seen_at  timestamptz NOT NULL,
+  PRIMARY KEY (source, entity, key)
+) WITH (fillfactor = 70);
+COMMENT ON TABLE staging.key_state IS 'Current version, hash and last-seen time of every key: what change detection compares against.';
+
+CREATE VIEW staging.version_history AS
+SELECT v.id, v.source, v.entity, v.key, v.partition, v.version, v.hash, v.hash_version, v.delisted, v.data, v.source_fields,
+       v.volatile, v.valid_from, v.valid_to,
+       CASE WHEN v.valid_to IS NULL THEN coalesce(s.last_seen_at, v.last_seen_at) ELSE v.last_seen_at END AS last_seen_at,
+       v.raw_file_id, v.raw_line, v.run_id, v.ingested_at
+FROM staging.versions v
+LEFT JOIN staging.key_state s ON v.valid_to IS NULL AND s.source = v.source AND s.entity = v.entity AND s.key = v.key;
+COMMENT ON VIEW staging.version_history IS 'staging.versions with the live last_seen_at of current versions.';
 
 -- What a complete crawl saw per partition: the baseline for collapse detection.
 CREATE TABLE staging.crawl_partitions (
@@ -106,9 +132,27 @@ CREATE TABLE staging.quarantine (
   reason               text NOT NULL,
   line                 text NOT NULL,
   quarantined_at       timestamptz NOT NULL DEFAULT now(),
+  retried_at           timestamptz,
+  resolved_at          timestamptz,
   UNIQUE (raw_file_id, raw_line)
 );
-COMMENT ON TABLE staging.quarantine IS 'Raw lines that failed validation, with the reason and where they came from. Never dropped.';
+CREATE INDEX quarantine_open ON staging.quarantine (raw_file_id) WHERE resolved_at IS NULL;
+COMMENT ON TABLE staging.quarantine IS 'Raw lines that failed validation, with the reason and where they came from. Never dropped; resolved_at is set when `trawl quarantine retry` lands one.';
+
+-- Whole files a landing bucket delivered that could not be read (not JSON lines, bad gzip).
+CREATE TABLE staging.quarantined_files (
+  path            text PRIMARY KEY,
+  reason          text NOT NULL,
+  quarantined_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The canonical-JSON hash version staging was built with. Ingest refuses to compare hashes of
+-- another version; `trawl rehash` moves staging to the current one deliberately.
+CREATE TABLE staging.hash_state (
+  singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  hash_version  smallint NOT NULL
+);
+INSERT INTO staging.hash_state (hash_version) VALUES (1);
 
 -- core: the 3NF model.
 

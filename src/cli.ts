@@ -21,6 +21,9 @@ const load = {
   pipeline: () => import('./pipeline/run-pipeline.ts'),
   registry: () => import('./spiders/registry.ts'),
   ingest: () => import('./staging/run-ingest.ts'),
+  landing: () => import('./staging/landing.ts'),
+  quarantine: () => import('./staging/quarantine.ts'),
+  rehash: () => import('./staging/rehash.ts'),
 };
 
 const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
@@ -141,15 +144,65 @@ export function buildProgram(): Command {
     .description('Land raw files not yet ingested in staging (new and changed records only).')
     .option('--replay <files...>', 're-ingest these raw files from their first line (changes nothing already landed)')
     .option('--source <spider...>', 'only these sources\' raw files')
-    .addHelpText('after', envHelp([...DB_VARS, ...INGEST_VARS]))
-    .action((o: { replay?: string[]; source?: string[] }) =>
+    .option('--from <s3url>', 'ingest the raw files other producers dropped in this landing bucket prefix, each once')
+    .addHelpText('after', envHelp([...DB_VARS, ...INGEST_VARS, 'S3_ENDPOINT', 'S3_REGION']))
+    .action((o: { replay?: string[]; source?: string[]; from?: string }) =>
       act({}, async (ctx) => {
         const started = Date.now();
+        const database = await ctx.database();
+        if (o.from) {
+          const { ingestFromBucket } = await load.landing();
+          const spiders = await (await load.registry()).loadSpiders();
+          const r = await ingestFromBucket({ url: o.from, config: ctx.config, pool: database.pool, spiders, log: ctx.log });
+          const rows = [
+            ...r.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, quarantined: f.quarantined, status: 'ingested' })),
+            ...r.quarantinedFiles.map((f) => ({ file: f.path, records: 0, 'new versions': 0, quarantined: 0, status: `quarantined: ${f.reason}` })),
+          ];
+          process.stdout.write(`${formatTable(rows)}\n\n${r.files.length} file(s) ingested, ${r.quarantinedFiles.length} quarantined, time ${seconds(Date.now() - started)}\n`);
+          return r.quarantinedFiles.length > 0 || r.files.some((f) => f.quarantined > 0) ? EXIT.partial : EXIT.ok;
+        }
         const { runIngest } = await load.ingest();
-        const s = await runIngest({ database: await ctx.database(), rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
+        const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
         const rows = s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined }));
         process.stdout.write(`${formatTable(rows)}\n\n${s.files.length} file(s), ${s.newVersions} new version(s), ${s.quarantined} quarantined, time ${seconds(Date.now() - started)}\n`);
         return s.quarantined > 0 ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  const quarantine = program
+    .command('quarantine')
+    .description('List quarantined records with their reasons (open ones; --all for resolved too).')
+    .option('--all', 'include records a retry has landed')
+    .option('--json', 'print JSON for machines')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action((o: { all?: boolean; json?: boolean }) =>
+      act({}, async (ctx) => {
+        const rows = await (await load.quarantine()).listQuarantine((await ctx.database()).pool, { all: o.all });
+        if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else process.stdout.write(`${formatTable(rows.map((r) => ({ file: r.file, line: r.raw_line, source: r.source, key: r.key, reason: r.reason.slice(0, 100), resolved: r.resolved_at ? 'yes' : '' })))}\n\n${rows.length} record(s)\n`);
+      }),
+    );
+  quarantine
+    .command('retry')
+    .description('Re-validate quarantined records with the current schemas: they land, or stay with a new reason.')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action(() =>
+      act({}, async (ctx) => {
+        const spiders = await (await load.registry()).loadSpiders();
+        const r = await (await load.quarantine()).retryQuarantine((await ctx.database()).pool, spiders);
+        process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined\n`);
+        return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('rehash')
+    .description('Recompute every staging hash with this version of the canonical form (after an upgrade that changed it).')
+    .addHelpText('after', envHelp(DB_VARS))
+    .action(() =>
+      act({}, async (ctx) => {
+        const r = await (await load.rehash()).rehashStaging((await ctx.database()).pool);
+        process.stdout.write(`rehashed ${r.versions} version(s): hash version ${r.from} -> ${r.to}\n`);
       }),
     );
 

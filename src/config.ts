@@ -25,6 +25,7 @@ export const ENV_VARS = {
   TRAWL_NOW: 'Fixes the clock to this ISO time, for reproducible runs (default: the real clock).',
   DEMO_PORT: 'Port of the bundled demo store on 127.0.0.1 (default 8931).',
   CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
+  RAW_ARCHIVE: 'Copy every finished raw file (gzip) to this s3://<bucket>/<prefix>, so the local disk is not the only copy.',
   DELIST_MAX_MISSING_SHARE:
     'A complete crawl missing more than this share of the previous complete crawl is treated as collapsed: it delists nothing (default 0.5).',
 } as const;
@@ -55,6 +56,7 @@ const schema = z.object({
   DEMO_PORT: int(1024, 65535).default(8931),
   CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),
   DELIST_MAX_MISSING_SHARE: share.default(0.5),
+  RAW_ARCHIVE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/, 'must be s3://<bucket>/<prefix>').optional(),
 });
 
 export interface Config {
@@ -73,6 +75,7 @@ export interface Config {
   demoPort: number;
   crawlMaxPages: number;
   delistMaxMissingShare: number;
+  rawArchive: string | undefined;
   projectRoot: string;
 }
 
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     demoPort: e.DEMO_PORT,
     crawlMaxPages: e.CRAWL_MAX_PAGES,
     delistMaxMissingShare: e.DELIST_MAX_MISSING_SHARE,
+    rawArchive: e.RAW_ARCHIVE,
     projectRoot: path.resolve(import.meta.dirname, '..'),
   };
 }

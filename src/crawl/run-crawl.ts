@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
+import { archiveRawFile } from '../raw/raw-archive.ts';
 import { rawFileRelPath, type RawRecord, type RunEnd } from '../raw/raw-line.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
 import {
@@ -53,6 +54,8 @@ export interface CrawlResult {
   offDomainSkipped: number;
   budgetCut: boolean;
   complete: boolean;
+  /** Where RAW_ARCHIVE holds a copy. */
+  archived: string | undefined;
   durationMs: number;
 }
 
@@ -277,6 +280,14 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const rawFile = writer.finish(end);
   for (const q of queues.values()) await q.drop().catch(() => undefined);
   await site?.close();
+  let archived: string | undefined;
+  if (config.rawArchive) {
+    // The local file stays the source for ingest; a failed upload is retried by the next `trawl archive`.
+    archived = await archiveRawFile(config, rawFile).catch((err: unknown) => {
+      log.warn({ file: rawFile, err: (err as Error).message }, 'raw file not archived');
+      return undefined;
+    });
+  }
   return {
     spider: spider.name,
     runId,
@@ -289,6 +300,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     offDomainSkipped: stats.offDomain,
     budgetCut,
     complete,
+    archived,
     durationMs: Date.now() - started,
   };
 }

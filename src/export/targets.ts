@@ -7,10 +7,11 @@ import {
   HeadBucketCommand,
   NoSuchKey,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
-import { UserError, messageOf } from '../lib/errors.ts';
+import { EXIT, UserError, messageOf } from '../lib/errors.ts';
+import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
 
 export interface PutOptions {
   contentType: string;
@@ -29,21 +30,13 @@ export interface ExportTarget {
 export function openTarget(config: Config): ExportTarget {
   const target = config.exportTarget;
   if (target.startsWith('file://')) return new FileTarget(target.slice('file://'.length));
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(target);
-  if (!m) throw new UserError(`EXPORT_TARGET ${target} is not file://<folder> or s3://<bucket>/<prefix>`);
-  return new S3Target(createS3Client(config), m[1]!, m[2]!.replace(/\/$/, ''));
-}
-
-/** The SDK settings S3-compatible stores need: path-style and no aws-chunked checksum framing. */
-export function createS3Client(config: Config): S3Client {
-  return new S3Client({
-    region: config.s3.region,
-    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
-    forcePathStyle: config.s3.forcePathStyle,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 4,
-  });
+  let location;
+  try {
+    location = parseS3Url(target);
+  } catch (cause) {
+    throw new UserError(`EXPORT_TARGET: ${messageOf(cause)}`, { exitCode: EXIT.usage, cause });
+  }
+  return new S3Target(createS3Client(config), location.bucket, location.prefix);
 }
 
 export class FileTarget implements ExportTarget {
@@ -115,7 +108,7 @@ export class S3Target implements ExportTarget {
   }
 
   private key(key: string) {
-    return this.prefix ? `${this.prefix}/${key}` : key;
+    return joinKey(this.prefix, key);
   }
 
   async get(key: string) {

@@ -46,3 +46,49 @@ export interface RunStart {
 export function rawFileRelPath(source: string, startedAt: Date, runId: string): string {
   return `${source}/${startedAt.toISOString().slice(0, 10)}/${runId}.jsonl`;
 }
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/**
+ * Validates a parsed line as a raw record. The common well-formed case is checked by hand (ingest
+ * reads millions of lines); anything unusual goes through the zod schema, which has the last word
+ * and the error message.
+ */
+export function readRawRecord(obj: unknown): { ok: true; record: z.output<typeof rawRecordSchema> } | { ok: false; reason: string } {
+  if (
+    isObject(obj) &&
+    isText(obj.source) &&
+    isText(obj.entity) &&
+    (obj.key === null || isText(obj.key)) &&
+    (obj.partition === undefined || isText(obj.partition)) &&
+    typeof obj.observed_at === 'string' &&
+    ISO_TIME.test(obj.observed_at) &&
+    !Number.isNaN(Date.parse(obj.observed_at)) &&
+    (obj.url === undefined || obj.url === null || typeof obj.url === 'string') &&
+    (obj.data === null || isObject(obj.data)) &&
+    (obj.source_fields === undefined || obj.source_fields === null || isObject(obj.source_fields)) &&
+    (obj.volatile === undefined || (Array.isArray(obj.volatile) && obj.volatile.every((v) => typeof v === 'string'))) &&
+    (obj.invalid === undefined || typeof obj.invalid === 'string')
+  ) {
+    return {
+      ok: true,
+      record: {
+        source: obj.source,
+        entity: obj.entity,
+        key: obj.key as string | null,
+        partition: (obj.partition as string | undefined) ?? 'all',
+        observed_at: obj.observed_at,
+        url: (obj.url as string | null | undefined) ?? null,
+        data: obj.data as Record<string, unknown> | null,
+        source_fields: (obj.source_fields as Record<string, unknown> | null | undefined) ?? null,
+        volatile: obj.volatile as string[] | undefined,
+        invalid: obj.invalid as string | undefined,
+      },
+    };
+  }
+  const parsed = rawRecordSchema.safeParse(obj);
+  if (parsed.success) return { ok: true, record: parsed.data };
+  return { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ') };
+}

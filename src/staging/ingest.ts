@@ -10,13 +10,14 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LOCK } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
-import { messageOf } from '../lib/errors.ts';
+import { EXIT, UserError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { rawRecordSchema, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
-import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { readLines } from '../raw/read-lines.ts';
+import type { SpiderDefinition } from '../spiders/define-spider.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
+const COPY_INCOMING = 'COPY incoming (raw_line, source, entity, key, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
 
 /** The hash of a delisted version: a constant no content can produce. */
 export const DELISTED_HASH = crypto.hash('sha256', 'trawl:delisted', 'buffer');
@@ -39,6 +40,8 @@ export interface IngestFileOptions {
   pool: pg.Pool;
   rawDir: string;
   file: string;
+  /** The file's name in the ledger; default its path relative to rawDir. */
+  ledgerPath?: string;
   /** Re-read from the start, whatever the ledger says. */
   replay?: boolean;
   spiders: Map<string, SpiderDefinition>;
@@ -46,22 +49,36 @@ export interface IngestFileOptions {
   log: Logger;
 }
 
+/** Refuses to compare hashes made by another canonical form than this code's. */
+export async function checkHashVersion(client: pg.PoolClient): Promise<void> {
+  const { rows } = await client.query<{ hash_version: number }>('SELECT hash_version FROM staging.hash_state');
+  const stored = rows[0]?.hash_version;
+  if (stored !== HASH_VERSION) {
+    throw new UserError(`staging holds hash version ${stored}, this trawl computes version ${HASH_VERSION}: run \`trawl rehash\` first`, { exitCode: EXIT.failed });
+  }
+}
+
 export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileResult> {
-  const rel = path.relative(opts.rawDir, path.resolve(opts.file));
-  if (rel.startsWith('..')) throw new Error(`${opts.file} is outside the raw folder ${opts.rawDir}`);
+  let rel = opts.ledgerPath;
+  if (!rel) {
+    rel = path.relative(opts.rawDir, path.resolve(opts.file));
+    if (rel.startsWith('..')) throw new UserError(`${opts.file} is outside the raw folder ${opts.rawDir}`);
+  }
   const client = await opts.pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK.stagingWrite]);
-    const ledger = await client.query<{ id: number; bytes_ingested: number; lines_ingested: number; finished: boolean }>(
+    await checkHashVersion(client);
+    const ledger = await client.query<{ id: number; bytes_ingested: number; lines_ingested: number }>(
       `INSERT INTO staging.raw_files (path) VALUES ($1)
        ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
-       RETURNING id, bytes_ingested, lines_ingested, finished`,
+       RETURNING id, bytes_ingested, lines_ingested`,
       [rel],
     );
-    const entry = ledger.rows[0]!;
+    const row = ledger.rows[0]!;
+    const entry = { id: Number(row.id), bytes: Number(row.bytes_ingested), lines: Number(row.lines_ingested) };
     const size = fs.statSync(opts.file).size;
-    const from = opts.replay ? { bytes: 0, lines: 0 } : { bytes: entry.bytes_ingested, lines: entry.lines_ingested };
+    const from = opts.replay ? { bytes: 0, lines: 0 } : entry;
     const result: IngestFileResult = {
       path: rel, lines: 0, records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [], offset: from.bytes, skipped: false,
     };
@@ -70,35 +87,42 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
       return { ...result, skipped: true };
     }
 
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      timings[name] = Math.round(now - mark);
+      mark = now;
+    };
     await client.query(Q('create_incoming'));
     let trailer: RunEnd | undefined;
     let runId: string | null = null;
     let end = from;
+    // COPY rows go out in chunks of about 256 KB: one socket write per row would dominate.
     const rows = async function* () {
+      let chunk = '';
       for await (const line of readLines(opts.file, from)) {
         end = { bytes: line.endOffset, lines: line.lineNo };
         result.lines++;
-        const row = toIncomingRow(line.text, line.lineNo, opts.spiders, runId);
-        if (row.control?.control === 'start') runId = row.control.run_id;
-        if (row.control?.control === 'end') trailer = row.control;
-        if (row.copy) yield row.copy;
+        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, runId);
+        if (r.control?.control === 'start') runId = r.control.run_id;
+        if (r.control?.control === 'end') trailer = r.control;
+        if (r.copy) chunk += r.copy;
+        if (chunk.length >= 262_144) {
+          yield chunk;
+          chunk = '';
+        }
       }
+      if (chunk) yield chunk;
     };
-    await pipeline(
-      Readable.from(rows()),
-      client.query(copyFrom('COPY incoming (raw_line, source, entity, key, partition, observed_at, hash, data, source_fields, run_id, reason, line) FROM STDIN')),
-    );
+    await pipeline(Readable.from(rows()), client.query(copyFrom(COPY_INCOMING)));
+    lap('copy');
 
     const quarantined = await client.query(Q('quarantine_invalid'), [entry.id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const counted = await client.query<{ valid: number }>('SELECT count(*) FILTER (WHERE reason IS NULL)::int AS valid FROM incoming');
-    result.records = counted.rows[0]!.valid;
-    await client.query(Q('segment'));
-    await client.query(Q('touch_current'));
-    const inserted = await client.query(Q('insert_versions'), [entry.id, HASH_VERSION]);
-    result.newVersions = inserted.rowCount ?? 0;
-    result.unchanged = result.records - result.newVersions;
-
+    const applied = await applyIncoming(client, entry.id);
+    Object.assign(result, applied);
+    lap('apply');
     if (trailer) {
       const delisting = await applyRunEnd(client, entry.id, trailer, end.lines, opts.delistMaxMissingShare);
       result.delisted = delisting.delisted;
@@ -112,18 +136,37 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
        WHERE id = $1`,
       [entry.id, end.bytes, end.lines, trailer?.source ?? null, trailer?.run_id ?? runId, trailer !== undefined, trailer?.complete ?? false],
     );
+    lap('delist');
     await client.query('COMMIT');
-    result.offset = Math.max(end.bytes, entry.bytes_ingested);
+    lap('commit');
+    opts.log.debug({ file: rel, ms: timings }, 'ingest timings');
+    result.offset = Math.max(end.bytes, entry.bytes);
     for (const partition of result.collapsed) {
       opts.log.warn({ file: rel, partition }, 'crawl record count collapsed against the last complete crawl: nothing delisted');
     }
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (err instanceof UserError) throw err;
     throw new Error(`ingest ${rel}: ${messageOf(err)}`, { cause: err });
   } finally {
     client.release();
   }
+}
+
+/** Change detection over the valid rows of `incoming`, whose lines belong to one raw file. */
+export async function applyIncoming(client: pg.PoolClient, rawFileId: number): Promise<{ records: number; newVersions: number; unchanged: number }> {
+  const counted = await client.query<{ valid: number }>('SELECT count(*) FILTER (WHERE reason IS NULL)::int AS valid FROM incoming');
+  const records = counted.rows[0]!.valid;
+  await client.query(Q('segment'));
+  await client.query(Q('summarise_keys'));
+  await client.query(Q('close_changed'));
+  const inserted = await client.query(Q('insert_versions'), [rawFileId, HASH_VERSION]);
+  await client.query(Q('update_key_state'));
+  await client.query(Q('insert_key_state'), [HASH_VERSION]);
+  await client.query('DROP TABLE segments, key_changes');
+  const newVersions = inserted.rowCount ?? 0;
+  return { records, newVersions, unchanged: records - newVersions };
 }
 
 /** Delists what a complete crawl no longer saw, per partition, unless its record count collapsed. */
@@ -146,21 +189,35 @@ async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd
     await client.query(Q('find_delisted'), [end.source, partition, end.started_at, rawFileId]);
     await client.query(Q('close_delisted'), [end.finished_at]);
     const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
+    await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at]);
     delisted += ins.rowCount ?? 0;
     await client.query(Q('drop_gone'));
   }
   return { delisted, collapsed };
 }
 
-interface IncomingRow {
+export interface IncomingRow {
   copy?: string;
   control?: { control: 'start'; run_id: string } | RunEnd;
+  /** Set when the line is quarantined. */
+  reason?: string;
 }
 
-/** Validates one raw line into a COPY row: a record, a quarantined line, or a control line. */
-export function toIncomingRow(text: string, lineNo: number, spiders: Map<string, SpiderDefinition>, runId: string | null): IncomingRow {
-  const quarantine = (reason: string, fields: { source?: string; entity?: string; key?: string | null; run_id?: string | null } = {}) => ({
-    copy: copyRow([lineNo, fields.source, fields.entity, fields.key, null, null, null, null, null, fields.run_id ?? runId, reason, text.replace(/\0/g, '\uFFFD')]),
+/**
+ * Validates one raw line into a COPY row: a record, a quarantined line, or a control line. With
+ * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
+ * by the spider's current schema alone.
+ */
+export function toIncomingRow(
+  text: string,
+  lineNo: number,
+  spiders: Map<string, SpiderDefinition>,
+  runId: string | null,
+  opts: { revalidate?: boolean } = {},
+): IncomingRow {
+  const quarantine = (reason: string, fields: { source?: string; entity?: string; key?: string | null } = {}): IncomingRow => ({
+    reason,
+    copy: copyRow([lineNo, fields.source, fields.entity, fields.key, null, null, null, null, null, null, runId, reason, text.replace(/\0/g, '\uFFFD')]),
   });
   let obj: unknown;
   try {
@@ -175,28 +232,36 @@ export function toIncomingRow(text: string, lineNo: number, spiders: Map<string,
     if (end.success) return { control: end.data };
     return quarantine(`invalid run trailer: ${end.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  const parsed = rawRecordSchema.safeParse(obj);
-  if (!parsed.success) {
+  const parsed = readRawRecord(obj);
+  if (!parsed.ok) {
     const o = (obj ?? {}) as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    return quarantine(
-      `not a raw record: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ')}`,
-      { source: str(o.source), entity: str(o.entity), key: str(o.key) },
-    );
+    return quarantine(`not a raw record: ${parsed.reason}`, { source: str(o.source), entity: str(o.entity), key: str(o.key) });
   }
-  const r = parsed.data;
+  const r = parsed.record;
+  const spider = spiders.get(r.source);
   const where = { source: r.source, entity: r.entity, key: r.key };
+  if (opts.revalidate) {
+    if (!spider || spider.entity !== r.entity) return quarantine(r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, where);
+    const valid = spider.schema.safeParse(r.data);
+    if (!valid.success) return quarantine(zodReason(valid.error), where);
+    r.data = valid.data as Record<string, unknown>;
+    r.key = spider.key(valid.data);
+    r.partition = spider.partition?.(valid.data) ?? r.partition;
+    r.invalid = undefined;
+    where.key = r.key;
+  }
   if (r.invalid !== undefined) return quarantine(r.invalid, where);
   if (r.data === null) return quarantine('record has no data', where);
   if (r.key === null) return quarantine('record has no key', where);
-  const spider = spiders.get(r.source);
-  if (spider && spider.entity === r.entity) {
+  if (spider && spider.entity === r.entity && !opts.revalidate) {
     const valid = spider.schema.safeParse(r.data);
-    if (!valid.success) return quarantine(valid.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '), where);
+    if (!valid.success) return quarantine(zodReason(valid.error), where);
   }
+  const volatile = r.volatile ?? spider?.volatile ?? [];
   let hash: string;
   try {
-    hash = contentHash(r.data, r.volatile ?? spider?.volatile ?? []);
+    hash = contentHash(r.data, volatile);
   } catch (err) {
     return quarantine(`cannot hash record: ${messageOf(err)}`, where);
   }
@@ -205,15 +270,28 @@ export function toIncomingRow(text: string, lineNo: number, spiders: Map<string,
   // Postgres text and jsonb cannot hold NUL.
   if (data.includes('\\u0000') || sourceFields?.includes('\\u0000')) return quarantine('record contains a NUL character', where);
   return {
-    copy: copyRow([lineNo, r.source, r.entity, r.key, r.partition, r.observed_at, `\\x${hash}`, data, sourceFields, runId, null, null]),
+    copy: copyRow([lineNo, r.source, r.entity, r.key, r.partition, r.observed_at, `\\x${hash}`, data, sourceFields, textArray(volatile), runId, null, null]),
   };
 }
 
+function zodReason(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+}
+
+/** A Postgres text[] literal, or null for none. */
+function textArray(values: readonly string[]): string | null {
+  if (values.length === 0) return null;
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 /** One line of COPY text format. */
-function copyRow(values: (string | number | null | undefined)[]): string {
+export function copyRow(values: (string | number | null | undefined)[]): string {
   return `${values.map((v) => (v === null || v === undefined ? '\\N' : copyEscape(String(v)))).join('\t')}\n`;
 }
 
 function copyEscape(s: string): string {
+  if (!/[\\\t\n\r]/.test(s)) return s;
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
+
+export { COPY_INCOMING };

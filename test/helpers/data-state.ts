@@ -9,7 +9,7 @@ export async function dataState(database: Database, exportDir: string) {
   return {
     versions: await q(`SELECT source, entity, key, partition, version, encode(hash, 'hex') AS hash, delisted, data, source_fields,
                               valid_from, valid_to, last_seen_at
-                       FROM staging.versions ORDER BY source, entity, key, version`),
+                       FROM staging.version_history ORDER BY source, entity, key, version`),
     quarantine: await q('SELECT source, key, reason, line FROM staging.quarantine ORDER BY line'),
     stores: await q('SELECT * FROM core.stores ORDER BY store_id'),
     games: await q('SELECT * FROM core.games ORDER BY game_id'),

@@ -40,7 +40,7 @@ async function ingest(file: string, replay = false) {
 async function versions(key?: string) {
   const { rows } = await database.pool.query(
     `SELECT key, version, delisted, data, valid_from, valid_to, last_seen_at, raw_line
-     FROM staging.versions WHERE $1::text IS NULL OR key = $1 ORDER BY key, version`,
+     FROM staging.version_history WHERE $1::text IS NULL OR key = $1 ORDER BY key, version`,
     [key ?? null],
   );
   return rows as { key: string; version: number; delisted: boolean; data: Record<string, unknown> | null; valid_from: Date; valid_to: Date | null; last_seen_at: Date; raw_line: number }[];

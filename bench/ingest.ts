@@ -1,0 +1,128 @@
+// Ingest benchmark: 1,000,000 synthetic records (~300-byte payloads, 5 sources) against plain COPY.
+//   (a) plain COPY of the same rows into an unindexed table: the physical limit here
+//   (b) first ingest   (c) next day, nothing changed   (d) next day, 1% changed
+// Options: --records N (default 1000000).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { contentHash } from '../src/lib/canonical-json.ts';
+import { benchDatabase } from './lib/bench-db.ts';
+import { report, round, runChild } from './lib/report.ts';
+
+const SOURCES = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+const WORDS = ['star', 'iron', 'quiet', 'neon', 'paper', 'harbor', 'glass', 'cinder', 'lantern', 'marrow', 'orbit', 'garden'];
+
+function record(i: number, day: number) {
+  const source = SOURCES[i % SOURCES.length]!;
+  const changed = day === 3 && i % 100 === 0;
+  const title = `${WORDS[i % 12]} ${WORDS[(i >> 3) % 12]} ${WORDS[(i >> 6) % 12]} ${i}`;
+  return {
+    source,
+    key: `${source}:item:${i}:us`,
+    data: {
+      store: source,
+      store_item_id: String(i),
+      title,
+      url: `https://${source}.example.com/app/${i}/${title.replace(/ /g, '-')}`,
+      region: 'us',
+      currency: 'USD',
+      status: 'available',
+      amount: changed ? 999 + (i % 1000) : 1999 + (i % 1000),
+      regular_amount: 2999 + (i % 1000),
+      developer: `${WORDS[(i >> 2) % 12]} studio`,
+      tags: [WORDS[i % 5], WORDS[(i + 3) % 12], 'indie'],
+      review_count: 100 + day,
+    },
+  };
+}
+
+/** Writes one raw file per source for a day, plus (day 1) the same rows in COPY format. */
+function writeDay(dir: string, records: number, day: number, copyFile?: string): string[] {
+  const at = new Date(Date.UTC(2026, 0, day, 6)).toISOString();
+  const files = SOURCES.map((s) => path.join(dir, 'raw', s, at.slice(0, 10), `${at.replace(/[-:.]/g, '').slice(0, 15)}Z-bench.jsonl`));
+  const fds = files.map((f) => {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    return fs.openSync(f, 'w');
+  });
+  const copyFd = copyFile ? fs.openSync(copyFile, 'w') : undefined;
+  const counts = SOURCES.map(() => 0);
+  SOURCES.forEach((s, i) => fs.writeSync(fds[i]!, `${JSON.stringify({ control: 'start', run_id: `bench-${day}-${s}`, source: s, started_at: at })}\n`));
+  const buffers: string[][] = SOURCES.map(() => []);
+  let copyBuf: string[] = [];
+  for (let i = 0; i < records; i++) {
+    const r = record(i, day);
+    const si = i % SOURCES.length;
+    counts[si]!++;
+    const line = { source: r.source, entity: 'offer', key: r.key, partition: 'us', observed_at: at, url: r.data.url, data: r.data, source_fields: { price: `$${(r.data.amount / 100).toFixed(2)}` }, volatile: ['review_count'] };
+    buffers[si]!.push(JSON.stringify(line));
+    if (copyFd !== undefined) {
+      const hash = contentHash(r.data, ['review_count']);
+      copyBuf.push([counts[si]! + 1, r.source, 'offer', r.key, 'us', at, `\\\\x${hash}`, JSON.stringify(r.data).replace(/\\/g, '\\\\'), JSON.stringify(line.source_fields), `bench-${day}-${r.source}`, '\\N', '\\N'].join('\t'));
+    }
+    if (buffers[si]!.length >= 2000) {
+      fs.writeSync(fds[si]!, `${buffers[si]!.join('\n')}\n`);
+      buffers[si] = [];
+    }
+    if (copyBuf.length >= 10000) {
+      fs.writeSync(copyFd!, `${copyBuf.join('\n')}\n`);
+      copyBuf = [];
+    }
+  }
+  SOURCES.forEach((s, i) => {
+    const end = { control: 'end', run_id: `bench-${day}-${s}`, source: s, started_at: at, finished_at: at, complete: true, partitions: { us: counts[i] }, pages: counts[i], records: counts[i], invalid: 0, failed_requests: 0, budget_cut: false };
+    fs.writeSync(fds[i]!, `${buffers[i]!.length ? `${buffers[i]!.join('\n')}\n` : ''}${JSON.stringify(end)}\n`);
+    fs.closeSync(fds[i]!);
+  });
+  if (copyFd !== undefined) {
+    if (copyBuf.length) fs.writeSync(copyFd, `${copyBuf.join('\n')}\n`);
+    fs.closeSync(copyFd);
+  }
+  return files;
+}
+
+export async function run(opts: Record<string, string | undefined>): Promise<void> {
+  const records = Number(opts.records ?? 1_000_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-bench-ingest-'));
+  console.error(`ingest bench: generating ${records.toLocaleString()} records x 3 days in ${dir}`);
+  const copyFile = path.join(dir, 'copy.tsv');
+  const days = [writeDay(dir, records, 1, copyFile), writeDay(dir, records, 2), writeDay(dir, records, 3)];
+  const bytes = fs.statSync(copyFile).size;
+  const { database, url, close } = await benchDatabase('ingest');
+  await database.close();
+  try {
+    const rawDir = path.join(dir, 'raw');
+    console.error('ingest bench: (a) plain COPY');
+    const a = await runChild('bench/ingest-child.ts', ['copy', url, copyFile]);
+    console.error('ingest bench: (b) first ingest');
+    const b = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[0]!]);
+    console.error('ingest bench: (c) next day, unchanged');
+    const c = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[1]!]);
+    console.error('ingest bench: (d) next day, 1% changed');
+    const d = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[2]!]);
+    if (b.newVersions !== records || c.newVersions !== 0 || d.newVersions !== Math.ceil(records / 100)) {
+      throw new Error(`unexpected versions: first ${b.newVersions}, unchanged ${c.newVersions}, changed ${d.newVersions}`);
+    }
+    const rate = (r: Record<string, number>) => records / (r.ms! / 1000);
+    const copyRate = a.rows! / (a.ms! / 1000);
+    const rows = [
+      { phase: '(a) plain COPY, no index', 'records/s': Math.round(copyRate), 'x COPY': 1, target: '-', 'peak RSS MB': round(a.rssMb!, 0) },
+      { phase: '(b) first ingest', 'records/s': Math.round(rate(b)), 'x COPY': round(rate(b) / copyRate), target: '>= 0.5', 'peak RSS MB': round(b.rssMb!, 0) },
+      { phase: '(c) next day, unchanged', 'records/s': Math.round(rate(c)), 'x COPY': round(rate(c) / copyRate), target: '>= 1', 'peak RSS MB': round(c.rssMb!, 0) },
+      { phase: '(d) next day, 1% changed', 'records/s': Math.round(rate(d)), 'x COPY': round(rate(d) / copyRate), target: '>= 0.8', 'peak RSS MB': round(d.rssMb!, 0) },
+    ];
+    report(`ingest: ${records.toLocaleString()} records, ${(bytes / records).toFixed(0)} bytes per COPY row, 5 sources, ${os.cpus().length} cores`, rows, {
+      records,
+      copy_records_per_s: Math.round(copyRate),
+      first_records_per_s: Math.round(rate(b)),
+      unchanged_records_per_s: Math.round(rate(c)),
+      changed_records_per_s: Math.round(rate(d)),
+      ratio_first: round(rate(b) / copyRate),
+      ratio_unchanged: round(rate(c) / copyRate),
+      ratio_changed: round(rate(d) / copyRate),
+      peak_rss_mb: round(Math.max(b.rssMb!, c.rssMb!, d.rssMb!), 0),
+    });
+  } finally {
+    await close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

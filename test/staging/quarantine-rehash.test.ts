@@ -1,0 +1,83 @@
+// Quarantine retry after a schema fix, and the deliberate hash-version rollout.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import type { SpiderDefinition } from '../../src/spiders/define-spider.ts';
+import { ingestFile } from '../../src/staging/ingest.ts';
+import { listQuarantine, retryQuarantine } from '../../src/staging/quarantine.ts';
+import { rehashStaging } from '../../src/staging/rehash.ts';
+import { writeRawFile } from '../helpers/raw-files.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+let dir: string;
+let rawDir: string;
+let database: Database;
+let testDb: TestDatabase;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-quarantine-'));
+  ({ database, testDb } = await openTestDatabase(dir));
+  rawDir = path.join(dir, 'data', 'raw');
+});
+
+afterAll(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+/** A minimal spider definition: only its schema, key and entity matter to ingest. */
+function shopSpider(schema: z.ZodType): Map<string, SpiderDefinition> {
+  const spider = { name: 'shop', entity: 'offer', schema, key: (r: { id: string }) => `shop:${r.id}`, volatile: [] } as unknown as SpiderDefinition;
+  return new Map([['shop', spider]]);
+}
+
+const strict = z.object({ id: z.string(), amount: z.number().int() }).strict();
+const fixed = z.object({ id: z.string(), amount: z.number().int(), currency: z.string().optional() }).strict();
+const T = (d: number) => new Date(Date.UTC(2026, 0, d, 6)).toISOString();
+
+describe('quarantine retry', () => {
+  it('lands what a fixed schema accepts and keeps the rest with a new reason', async () => {
+    const file = writeRawFile(rawDir, 'shop', [
+      { key: 'shop:a', at: T(1), data: { id: 'a', amount: 100, currency: 'USD' } },
+      { key: 'shop:b', at: T(1), data: { id: 'b', amount: 'n/a' } },
+      { key: 'shop:c', at: T(1), data: { id: 'c', amount: 5 } },
+    ]);
+    const r = await ingestFile({ pool: database.pool, rawDir, file, spiders: shopSpider(strict), delistMaxMissingShare: 0.5, log: silentLogger });
+    expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
+    const before = await listQuarantine(database.pool);
+    expect(before.map((q) => [q.key, q.raw_line])).toEqual([['shop:a', 2], ['shop:b', 3]]);
+    expect(before[0]!.reason).toMatch(/Unrecognized key.*currency/);
+
+    const retried = await retryQuarantine(database.pool, shopSpider(fixed));
+    expect(retried).toEqual({ retried: 2, landed: 1, stillQuarantined: 1, newVersions: 1 });
+    const after = await listQuarantine(database.pool);
+    expect(after.map((q) => q.key)).toEqual(['shop:b']);
+    expect(after[0]!.reason).toMatch(/^amount: /);
+    const { rows } = await database.pool.query(`SELECT raw_line, valid_from FROM staging.versions WHERE key = 'shop:a'`);
+    // Lineage and observation time are those of the original line.
+    expect(rows).toEqual([{ raw_line: 2, valid_from: new Date(T(1)) }]);
+    // Nothing changes on a second retry of what stays invalid.
+    expect(await retryQuarantine(database.pool, shopSpider(fixed))).toMatchObject({ landed: 0, stillQuarantined: 1 });
+  });
+});
+
+describe('hash version', () => {
+  it('refuses to compare hashes of another version until `rehash`, which makes no version by itself', async () => {
+    const obs = (d: number) => [{ key: 'h:1', at: T(d), data: { amount: 1, title: 'Pok\u00e9mon' } }, { key: 'h:2', at: T(d), data: { amount: 2 } }];
+    const ingest = (d: number) => ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'h', obs(d)), spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    await ingest(2);
+    // Pretend staging was hashed by an older canonical form.
+    await database.pool.query(`UPDATE staging.versions SET hash = sha256(hash), hash_version = 0 WHERE source = 'h'`);
+    await database.pool.query(`UPDATE staging.key_state SET hash = sha256(hash), hash_version = 0 WHERE source = 'h'`);
+    await database.pool.query('UPDATE staging.hash_state SET hash_version = 0');
+    await expect(ingest(3)).rejects.toThrow('staging holds hash version 0, this trawl computes version 1: run `trawl rehash` first');
+
+    const r = await rehashStaging(database.pool);
+    expect(r).toMatchObject({ from: 0, to: 1 });
+    expect((await ingest(4)).newVersions).toBe(0);
+  });
+});

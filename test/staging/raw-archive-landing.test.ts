@@ -1,0 +1,75 @@
+// RAW_ARCHIVE and the landing bucket, against a real S3-API server on loopback with the real SDK.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import { createS3Client } from '../../src/lib/s3.ts';
+import { archiveRawFile } from '../../src/raw/raw-archive.ts';
+import { ingestFromBucket } from '../../src/staging/landing.ts';
+import { writeRawFile } from '../helpers/raw-files.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+let dir: string;
+let s3: S3Server;
+let database: Database;
+let config: Config;
+let testDb: TestDatabase;
+
+beforeAll(async () => {
+  s3 = await startS3Server(['archive', 'landing']);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-landing-'));
+  ({ database, config, testDb } = await openTestDatabase(dir, { S3_ENDPOINT: s3.endpoint, RAW_ARCHIVE: 's3://archive/raw' }));
+});
+
+afterAll(async () => {
+  await database.close();
+  await testDb.drop();
+  await s3.close();
+});
+
+const T = (d: number) => new Date(Date.UTC(2026, 0, d, 6)).toISOString();
+
+describe('RAW_ARCHIVE', () => {
+  it('copies a finished raw file, gzipped, under its raw path', async () => {
+    const file = writeRawFile(config.rawDir, 'shop', [{ key: 'a', at: T(1), data: { amount: 1 } }], { complete: true });
+    const url = await archiveRawFile(config, file);
+    const rel = path.relative(config.rawDir, file);
+    expect(url).toBe(`s3://archive/raw/${rel}.gz`);
+    const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'archive', Key: `raw/${rel}.gz` }));
+    expect(gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString()).toBe(fs.readFileSync(file, 'utf8'));
+  });
+});
+
+describe('landing bucket', () => {
+  it('ingests plain and gzip files once each, and quarantines a malformed file while the others go on', async () => {
+    const client = createS3Client(config);
+    const put = (Key: string, Body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
+    const plain = fs.readFileSync(writeRawFile(path.join(dir, 'producer'), 'partner', [{ key: 'p1', at: T(1), data: { amount: 1 } }, { key: 'p2', at: T(1), data: { amount: 2 } }]));
+    const zipped = gzipSync(fs.readFileSync(writeRawFile(path.join(dir, 'producer'), 'partner', [{ key: 'p1', at: T(2), data: { amount: 3 } }])));
+    await put('drop/a-day1.jsonl', plain);
+    await put('drop/b-day2.jsonl.gz', zipped);
+    await put('drop/c-broken.jsonl.gz', Buffer.from('this is not gzip'));
+    await put('drop/d-html.jsonl', '<html>not json</html>\n');
+
+    const first = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    expect(first.files.map((f) => [f.path.replace(/@.*/, ''), f.newVersions])).toEqual([
+      ['s3://landing/drop/a-day1.jsonl', 2],
+      ['s3://landing/drop/b-day2.jsonl.gz', 1],
+    ]);
+    expect(first.quarantinedFiles.map((f) => f.path.replace(/@.*/, ''))).toEqual(['s3://landing/drop/c-broken.jsonl.gz', 's3://landing/drop/d-html.jsonl']);
+    expect(first.quarantinedFiles[1]!.reason).toBe('not JSON lines: the first line is not JSON');
+
+    const again = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    expect(again).toEqual({ files: [], quarantinedFiles: [] });
+    const { rows } = await database.pool.query(`SELECT key, version FROM staging.versions WHERE source = 'partner' ORDER BY key, version`);
+    expect(rows).toEqual([{ key: 'p1', version: 1 }, { key: 'p1', version: 2 }, { key: 'p2', version: 1 }]);
+    const ledger = await database.pool.query(`SELECT etag FROM staging.raw_files WHERE path LIKE 's3://landing/%' ORDER BY path`);
+    expect(ledger.rows.every((r) => /^"?[0-9a-f]{32}"?$/.test(r.etag))).toBe(true);
+  });
+});
