@@ -43,6 +43,7 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
   }
 }
 
+// eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** NFC, skipping the work for plain ASCII (which is always NFC). */
