@@ -197,16 +197,26 @@ CREATE TABLE core.games (
 );
 
 CREATE TABLE core.listings (
-  listing_id     text PRIMARY KEY,
-  store_id       text NOT NULL REFERENCES core.stores (store_id),
-  store_item_id  text NOT NULL,
-  game_id        text NOT NULL REFERENCES core.games (game_id),
-  title          text NOT NULL,
-  url            text,
-  match_rule     text NOT NULL,
+  listing_id        text PRIMARY KEY,
+  store_id          text NOT NULL REFERENCES core.stores (store_id),
+  store_item_id     text NOT NULL,
+  game_id           text NOT NULL REFERENCES core.games (game_id),
+  title             text NOT NULL,
+  normalised_title  text NOT NULL,
+  steam_app_id      bigint,
+  url               text,
+  match_rule        text NOT NULL CHECK (match_rule IN ('steam_app_id', 'normalised_title_to_steam', 'normalised_title')),
   UNIQUE (store_id, store_item_id)
 );
 CREATE INDEX listings_game ON core.listings (game_id);
+CREATE INDEX listings_normalised_title ON core.listings (normalised_title);
+
+-- A game id that stopped existing (its listings now belong to another game) keeps pointing to the
+-- survivor, so published URLs do not break.
+CREATE TABLE core.game_aliases (
+  alias_id  text PRIMARY KEY,
+  game_id   text NOT NULL
+);
 
 CREATE TABLE core.prices (
   listing_id          text NOT NULL REFERENCES core.listings (listing_id),
@@ -228,26 +238,6 @@ CREATE TABLE core.prices (
 );
 CREATE INDEX prices_version ON core.prices (staging_version_id);
 CREATE UNIQUE INDEX prices_one_current ON core.prices (listing_id, region_code, currency, source) WHERE valid_to IS NULL;
-
--- mart: what analysts and exports read.
-CREATE VIEW mart.price_history AS
-SELECT l.game_id, g.title AS game_title, l.listing_id, l.store_id, s.name AS store_name, l.title AS listing_title, l.url,
-       p.region_code, p.currency, p.source, p.status, p.amount, p.regular_amount, p.discount_pct, p.valid_from, p.valid_to
-FROM core.prices p
-JOIN core.listings l USING (listing_id)
-JOIN core.games g USING (game_id)
-JOIN core.stores s USING (store_id);
-
--- A store's own spider is preferred over an aggregator that reports the same listing.
-CREATE VIEW mart.current_prices AS
-SELECT DISTINCT ON (h.listing_id, h.region_code, h.currency) h.*
-FROM mart.price_history h
-WHERE h.valid_to IS NULL
-ORDER BY h.listing_id, h.region_code, h.currency, (h.source = h.store_id) DESC, h.source;
-
-CREATE VIEW mart.deals AS
-SELECT * FROM mart.current_prices
-WHERE status = 'available' AND discount_pct > 0;
 
 -- Down Migration
 

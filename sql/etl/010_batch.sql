@@ -1,11 +1,12 @@
 -- The ETL batch: every version of every offer key that changed since the watermark, typed. The
--- runner has created etl_params (watermark, full) in this REPEATABLE READ transaction.
+-- runner has created etl_params (watermark, full_build) in this REPEATABLE READ transaction.
 -- A key's identity (store, item, region) comes from its latest listed version: delisted versions
 -- carry no data.
 CREATE TEMP TABLE etl_keys ON COMMIT DROP AS
 SELECT DISTINCT v.source, v.key
-FROM staging.versions v, etl_params p
-WHERE v.entity = 'offer' AND (p.full OR v.id > p.watermark);
+FROM staging.versions v
+WHERE v.entity = 'offer' AND v.id > (SELECT CASE WHEN full_build THEN 0 ELSE watermark END FROM etl_params);
+ANALYZE etl_keys;
 
 CREATE TEMP TABLE etl_offer_versions ON COMMIT DROP AS
 WITH ident AS (

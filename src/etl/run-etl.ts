@@ -3,6 +3,8 @@
 // watermark never skips one.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
 import { SQL_DIR } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
@@ -31,6 +33,35 @@ export interface EtlResult {
   durationMs: number;
 }
 
+export const CHECKS_DIR = path.join(SQL_DIR, 'checks');
+
+export class EtlCheckError extends Error {
+  constructor(
+    readonly check: string,
+    readonly samples: Record<string, unknown>[],
+  ) {
+    super(`data check ${check} failed: ${JSON.stringify(samples)}`);
+    this.name = 'EtlCheckError';
+  }
+}
+
+/**
+ * Runs sql/checks/*.sql over the listings in the temp table etl_scope; each must return no rows.
+ * The first that returns rows throws, naming it with up to five sample rows.
+ */
+export async function runChecks(client: PoolClient, dir = CHECKS_DIR, only?: string): Promise<string[]> {
+  const checks = fs.readdirSync(dir).filter((f) => f.endsWith('.sql') && (only === undefined || f === only)).sort();
+  for (const file of checks) {
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8').trim().replace(/;$/, '');
+    const description = /^-- check: (.+)$/m.exec(sql)?.[1] ?? file;
+    const cursor = client.query(new Cursor(sql));
+    const rows = await cursor.read(5);
+    await cursor.close();
+    if (rows.length > 0) throw new EtlCheckError(`${file.replace(/\.sql$/, '')} (${description})`, rows);
+  }
+  return checks;
+}
+
 export function etlSteps(dir = ETL_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
 }
@@ -49,7 +80,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     const max = await client.query<{ max: number | null }>('SELECT max(id) AS max FROM staging.versions');
     const to = max.rows[0]!.max ?? 0;
     if (opts.full) await client.query('TRUNCATE core.prices, core.listings, core.games, core.stores, core.regions');
-    await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full', [from, opts.full === true]);
+    await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full_build', [from, opts.full === true]);
     for (const step of steps) {
       const t = Date.now();
       try {
@@ -59,6 +90,12 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
       }
       opts.log.debug({ step, ms: Date.now() - t }, 'etl step done');
     }
+    await client.query(
+      `CREATE TEMP TABLE etl_scope ON COMMIT DROP AS
+       SELECT DISTINCT core.public_id('l', store_id || ':' || store_item_id) AS listing_id
+       FROM (SELECT store_id, store_item_id FROM etl_offer_versions UNION SELECT store_id, store_item_id FROM etl_assign) t`,
+    );
+    await runChecks(client);
     const counts = await client.query<{ keys: number; prices: number }>(
       'SELECT (SELECT count(*) FROM etl_keys)::int AS keys, (SELECT count(*) FROM etl_offer_versions)::int AS prices',
     );
