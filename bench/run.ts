@@ -3,6 +3,7 @@
 
 const BENCHES: Record<string, () => Promise<{ run(opts: Record<string, string | undefined>): Promise<void> }>> = {
   ingest: () => import('./ingest.ts'),
+  etl: () => import('./etl.ts'),
 };
 
 // Positional names, then `--option value` pairs.
