@@ -5,6 +5,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'public/', 'storage/', 'scratch/', 'test-results/'] },
   js.configs.recommended,
+  {
+    // The public page runs in browsers.
+    files: ['src/export/site/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly' } },
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: {

@@ -84,7 +84,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     }
     times.sort((a, b) => a - b);
     const historyMs = times[Math.floor(times.length / 2)]!;
-    const plan = (await pool.query(`EXPLAIN ${sql.replace('$1', `'${gameId}'`)}`)).rows.map((r) => r['QUERY PLAN'] as string);
+    const plan = (await pool.query('EXPLAIN ' + sql, [gameId])).rows.map((r) => r['QUERY PLAN'] as string);
     const usesIndex = plan.some((l) => /Index (Only )?Scan|Bitmap Index Scan/.test(l)) && !plan.some((l) => /Seq Scan on prices/.test(l));
     console.log('\nEXPLAIN of one game\'s price history:\n' + plan.join('\n'));
 

@@ -3,6 +3,7 @@
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { demoDayTime, fixedClock, systemClock, type Clock } from './lib/clock.ts';
+import { armFailpoint } from './lib/failpoint.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 
 export interface AppContext {
@@ -16,6 +17,7 @@ export interface AppContext {
 
 export function createContext(opts: { day?: number } = {}): AppContext {
   const config = loadConfig();
+  armFailpoint(config.failpoint);
   const log = createLogger(config.log);
   // TRAWL_NOW wins; a demo day fixes the clock to that day's observation time.
   const clock = config.fixedNow ? fixedClock(config.fixedNow) : opts.day ? fixedClock(demoDayTime(opts.day)) : systemClock;

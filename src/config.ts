@@ -26,6 +26,7 @@ export const ENV_VARS = {
   DEMO_PORT: 'Port of the bundled demo store on 127.0.0.1 (default 8931).',
   CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
   RAW_ARCHIVE: 'Copy every finished raw file (gzip) to this s3://<bucket>/<prefix>, so the local disk is not the only copy.',
+  TRAWL_FAILPOINT: 'Fault-injection tests only: <name>[@<n>] kills the process at that named point.',
   DELIST_MAX_MISSING_SHARE:
     'A complete crawl missing more than this share of the previous complete crawl is treated as collapsed: it delists nothing (default 0.5).',
 } as const;
@@ -56,6 +57,7 @@ const schema = z.object({
   DEMO_PORT: int(1024, 65535).default(8931),
   CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),
   DELIST_MAX_MISSING_SHARE: share.default(0.5),
+  TRAWL_FAILPOINT: z.string().regex(/^[a-z.-]+(@\d+)?$/, 'must be <name>[@<n>]').optional(),
   RAW_ARCHIVE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/, 'must be s3://<bucket>/<prefix>').optional(),
 });
 
@@ -76,6 +78,7 @@ export interface Config {
   crawlMaxPages: number;
   delistMaxMissingShare: number;
   rawArchive: string | undefined;
+  failpoint: string | undefined;
   projectRoot: string;
 }
 
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     crawlMaxPages: e.CRAWL_MAX_PAGES,
     delistMaxMissingShare: e.DELIST_MAX_MISSING_SHARE,
     rawArchive: e.RAW_ARCHIVE,
+    failpoint: e.TRAWL_FAILPOINT,
     projectRoot: path.resolve(import.meta.dirname, '..'),
   };
 }

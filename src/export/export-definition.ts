@@ -1,9 +1,15 @@
-// An export definition is one SQL file in sql/exports/ whose header names its path, description and shape.
+// An export definition is one SQL file in sql/exports/ whose header names its path, description,
+// shape and columns. The columns are a contract: a query returning others fails its export.
 import fs from 'node:fs';
 import path from 'node:path';
 import { SQL_DIR } from '../db/sql-file.ts';
 
 export const EXPORTS_DIR = path.join(SQL_DIR, 'exports');
+
+export interface ExportColumn {
+  name: string;
+  nullable: boolean;
+}
 
 export interface ExportDefinition {
   name: string;
@@ -13,6 +19,10 @@ export interface ExportDefinition {
   params: string[];
   description: string;
   shape: 'list';
+  /** Every column of every row, in order; `name?` in the header marks a nullable one. */
+  columns: ExportColumn[];
+  /** `since: previous` binds $1 to the ETL watermark of the previous generation (a changes feed). */
+  sincePrevious: boolean;
   sql: string;
   file: string;
 }
@@ -24,17 +34,24 @@ export function parseExportDefinition(file: string, text: string): ExportDefinit
     if (m) header[m[1]!] = m[2]!.trim();
     else if (!line.startsWith('--') && line.trim() !== '') break;
   }
-  const fail = (why: string) => {
+  const fail = (why: string): never => {
     throw new Error(`sql/exports/${file}: ${why}`);
   };
   const pathTemplate = header.path ?? fail('header has no "-- path:" line');
   if (!/^v\d+\/[a-z0-9_\-/{}]+\.json$/.test(pathTemplate)) fail(`path ${pathTemplate} must look like v1/<name>.json`);
   const description = header.description ?? fail('header has no "-- description:" line');
   if (header.shape !== 'list') fail(`shape must be "list", got ${JSON.stringify(header.shape)}`);
+  const columns = (header.columns ?? fail('header has no "-- columns:" line')).split(',').map((c) => {
+    const name = c.trim().replace(/\?$/, '');
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) fail(`column ${JSON.stringify(c.trim())} is not a lower_snake_case name`);
+    return { name, nullable: c.trim().endsWith('?') };
+  });
   const params = [...pathTemplate.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
+  for (const p of params) if (!columns.some((c) => c.name === p && !c.nullable)) fail(`path parameter ${p} must be a non-null column`);
+  if (header.since !== undefined && header.since !== 'previous') fail(`since must be "previous", got ${JSON.stringify(header.since)}`);
   const sql = text.replace(/;\s*$/, '').trim();
-  if (sql.includes(';')) fail('holds more than one statement');
-  return { name: file.replace(/\.sql$/, ''), pathTemplate, params, description, shape: 'list', sql, file };
+  if (sql.replace(/^--.*$/gm, '').includes(';')) fail('holds more than one statement');
+  return { name: file.replace(/\.sql$/, ''), pathTemplate, params, description, shape: 'list', columns, sincePrevious: header.since === 'previous', sql, file };
 }
 
 export function loadExportDefinitions(dir = EXPORTS_DIR): ExportDefinition[] {

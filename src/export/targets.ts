@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -24,6 +25,8 @@ export interface ExportTarget {
   check(): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
   put(key: string, body: Buffer | string, opts: PutOptions): Promise<void>;
+  /** Server-side copy (the stable alias of a content-addressed object), with its own headers. */
+  copy(fromKey: string, toKey: string, opts: PutOptions): Promise<void>;
   delete(keys: string[]): Promise<void>;
 }
 
@@ -83,6 +86,18 @@ export class FileTarget implements ExportTarget {
     }
   }
 
+  async copy(fromKey: string, toKey: string) {
+    const to = this.file(toKey);
+    try {
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      const tmp = `${to}.tmp-${process.pid}`;
+      fs.copyFileSync(this.file(fromKey), tmp);
+      fs.renameSync(tmp, to);
+    } catch (cause) {
+      throw new UserError(`export: cannot write ${to}: ${messageOf(cause)}`, { cause });
+    }
+  }
+
   async delete(keys: string[]) {
     for (const key of keys) fs.rmSync(this.file(key), { force: true });
   }
@@ -127,6 +142,19 @@ export class S3Target implements ExportTarget {
         Bucket: this.bucket,
         Key: this.key(key),
         Body: body,
+        ContentType: opts.contentType,
+        CacheControl: opts.cacheControl,
+      }),
+    );
+  }
+
+  async copy(fromKey: string, toKey: string, opts: PutOptions) {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key(toKey),
+        CopySource: `${this.bucket}/${this.key(fromKey).split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
         ContentType: opts.contentType,
         CacheControl: opts.cacheControl,
       }),

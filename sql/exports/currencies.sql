@@ -1,0 +1,5 @@
+-- path: v1/currencies.json
+-- description: Currencies with their ISO 4217 exponent: a price is amount / 10^exponent in major units.
+-- shape: list
+-- columns: code, exponent, name
+SELECT code, exponent, name FROM core.currencies ORDER BY code
