@@ -4,6 +4,7 @@
 const BENCHES: Record<string, () => Promise<{ run(opts: Record<string, string | undefined>): Promise<void> }>> = {
   ingest: () => import('./ingest.ts'),
   etl: () => import('./etl.ts'),
+  export: () => import('./export.ts'),
 };
 
 // Positional names, then `--option value` pairs.

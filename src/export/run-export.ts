@@ -16,6 +16,7 @@ import { LOCK } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import { failpoint } from '../lib/failpoint.ts';
+import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { closeRun, openRun } from '../ops/runs.ts';
@@ -27,6 +28,7 @@ export const MANIFEST_KEY = 'v1/manifest.json';
 export const SITE_DIR = path.resolve(import.meta.dirname, 'site');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const UPLOAD_CONCURRENCY = 16;
 const SITE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
 export interface ManifestFile {
@@ -88,6 +90,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const manifest: Manifest = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, files: {}, assets: {} };
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
     const aliases: [string, string][] = [];
+    const uploads = createLimiter(UPLOAD_CONCURRENCY);
     let unchanged = 0;
 
     const publish = async (objectPath: string, rowsJson: string[]) => {
@@ -103,9 +106,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
         unchanged++;
         return;
       }
-      await opts.target.put(key, body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
-      failpoint('export.copy');
       aliases.push([key, objectPath]);
+      await uploads.run(async () => {
+        await opts.target.put(key, body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+        failpoint('export.copy');
+      });
       progress.update({ objects: Object.keys(manifest.files).length, uploaded: aliases.length });
     };
 
@@ -123,6 +128,8 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
       }
     }
 
+    await uploads.drain();
+
     // The page and the API description live beside the data, at stable keys.
     const assets: [string, string, string][] = fs
       .readdirSync(SITE_DIR)
@@ -135,9 +142,12 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
 
     failpoint('export.before-aliases');
     for (const [key, objectPath] of aliases) {
-      await opts.target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: stableCache });
-      failpoint('export.alias');
+      await uploads.run(async () => {
+        await opts.target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: stableCache });
+        failpoint('export.alias');
+      });
     }
+    await uploads.drain();
 
     failpoint('export.before-manifest');
     const manifestBody = `${JSON.stringify(manifest, null, 1)}\n`;

@@ -42,7 +42,7 @@ function renderDeals() {
   document.getElementById('deals-count').textContent = `${rows.length} of ${state.deals.length} deals`;
 }
 
-/** One step chart per store, region and currency: a point per price, labelled with its amount. */
+/** One line chart per store, region and currency: a point per price, labelled with its amount. */
 function chart(series) {
   const W = 640, H = 180, P = 36;
   const priced = series.rows.filter((r) => r.amount !== null);
@@ -66,7 +66,10 @@ function chart(series) {
     c.setAttribute('class', 'point');
     c.setAttribute('data-amount', r.amount);
     const label = document.createElementNS(ns, 'text');
-    label.setAttribute('x', x(Date.parse(r.valid_from)) + 5);
+    const px = x(Date.parse(r.valid_from));
+    const nearRight = px > W - 90;
+    label.setAttribute('x', nearRight ? px - 6 : px + 5);
+    if (nearRight) label.setAttribute('text-anchor', 'end');
     label.setAttribute('y', y(r.amount) - 6);
     label.setAttribute('class', 'label');
     label.textContent = money(r.amount, series.currency);
