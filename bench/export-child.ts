@@ -17,6 +17,7 @@ const counted: ExportTarget = {
   put: (k, b, o) => (count.put++, target.put(k, b, o)),
   copy: (f, t, o) => (count.copy++, target.copy(f, t, o)),
   delete: (keys) => ((count.delete += keys.length), target.delete(keys)),
+  list: (p) => target.list(p),
 };
 const t = performance.now();
 const r = await runExport({ database, target: counted, clock: fixedClock(config.fixedNow ?? new Date()), log: silentLogger, cacheMaxAge: 300 });

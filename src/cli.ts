@@ -24,6 +24,12 @@ const load = {
   landing: () => import('./staging/landing.ts'),
   quarantine: () => import('./staging/quarantine.ts'),
   rehash: () => import('./staging/rehash.ts'),
+  schedules: () => import('./schedule/schedules.ts'),
+  crontab: () => import('./schedule/render-crontab.ts'),
+  systemd: () => import('./schedule/render-systemd.ts'),
+  worker: () => import('./schedule/worker.ts'),
+  prune: () => import('./ops/prune.ts'),
+  alerts: () => import('./ops/alerts.ts'),
 };
 
 const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
@@ -86,7 +92,7 @@ export function buildProgram(): Command {
     .description('Scraper-to-warehouse ETL: crawl sources, keep raw JSON, land changes in Postgres, publish static JSON.')
     .addHelpText(
       'after',
-      `${envHelp(Object.keys(ENV_VARS) as EnvVar[])}\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (records quarantined or crawl incomplete), 4 already running, 5 stale.\n`,
+      `${envHelp(Object.keys(ENV_VARS) as EnvVar[])}\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (records quarantined or crawl incomplete), 4 already running, 5 stale (status).\n`,
     )
     .showHelpAfterError('(trawl --help lists the commands)');
 
@@ -234,13 +240,16 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('Crawl, ingest, etl and export for the given spiders: what cron calls.')
-    .argument('<spider...>', 'spider names (see `trawl spiders`)')
+    .description('Crawl, ingest, etl and export for the given spiders (or every scheduled one): what cron calls. A spider already running exits 4.')
+    .argument('[spider...]', 'spider names (see `trawl spiders`)')
+    .option('--all', 'every spider in the schedules file')
     .option('--day <n>', 'demo day for spiders that serve their own site; fixes the clock to that day', positiveInt)
-    .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS]))
-    .action((names: string[], o: { day?: number }) =>
+    .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS, 'SCHEDULES_FILE', 'ALERT_WEBHOOK_URL']))
+    .action((names: string[], o: { all?: boolean; day?: number }) =>
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
+        if (o.all) names = (await load.schedules()).loadSchedules(ctx.config.schedulesFile).map((s) => s.spider);
+        if (names.length === 0) throw new UserError('name at least one spider, or --all', { exitCode: EXIT.usage });
         const spiders = await (await load.registry()).resolveSpiders(names);
         const { runPipeline } = await load.pipeline();
         const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, signal: ctx.signal });
@@ -277,18 +286,68 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('The last run of each spider and step.')
+    .description('Per spider: the last run and its result, freshness of its published data, and the last 24 hours. Exits 5 when a spider is stale.')
     .option('--json', 'print JSON for machines')
-    .addHelpText('after', envHelp(DB_VARS))
+    .addHelpText('after', envHelp([...DB_VARS, 'SCHEDULES_FILE', 'ALERT_WEBHOOK_URL']))
     .action((o: { json?: boolean }) =>
       act({}, async (ctx) => {
-        const { readStatus } = await load.status();
-        const rows = await readStatus((await ctx.database()).db);
+        const { loadSchedules } = await load.schedules();
+        const schedules = loadSchedules(ctx.config.schedulesFile);
+        const spiders = [...(await (await load.registry()).loadSpiders()).keys()];
+        // Run times in ops.runs are wall-clock times, so freshness is too.
+        const rows = await (await load.status()).readStatus((await ctx.database()).pool, schedules, new Date(), spiders);
+        const stale = rows.filter((r) => r.stale && schedules.some((s) => s.spider === r.spider));
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else
           process.stdout.write(
-            `${formatTable(rows.map((r) => ({ spider: r.spider, step: r.step, status: r.status, started: r.started_at.toISOString(), records: r.records, 'new versions': r.new_versions, quarantined: r.quarantined, message: r.message })))}\n`,
+            `${formatTable(rows.map((r) => ({ spider: r.spider, 'last run': r.last_run_at?.toISOString() ?? 'never', result: r.last_run_status, 'fresh (h)': r.freshness_hours, 'stale after (h)': r.stale_after_hours, 'records 24h': r.records_24h, 'new versions 24h': r.new_versions_24h, 'quarantined 24h': r.quarantined_24h, stale: r.stale ? 'STALE' : '' })))}\n`,
           );
+        const { sendAlert } = await load.alerts();
+        for (const r of stale) {
+          await sendAlert(ctx.config.alertWebhookUrl, { kind: 'stale', spider: r.spider, message: r.freshness_hours === null ? 'never published' : `last published ${r.freshness_hours} h ago (threshold ${r.stale_after_hours} h)` }, ctx.log);
+        }
+        return stale.length > 0 ? EXIT.stale : EXIT.ok;
+      }),
+    );
+
+  const schedule = program.command('schedule').description('Print the schedules (SCHEDULES_FILE) for cron or systemd.');
+  for (const kind of ['crontab', 'systemd'] as const) {
+    schedule
+      .command(kind)
+      .description(kind === 'crontab' ? 'Crontab lines with environment, working directory and log file.' : 'A service and a timer unit per spider.')
+      .option('--log-dir <dir>', 'where cron writes each spider\'s log', '/var/log/trawl')
+      .addHelpText('after', envHelp(['SCHEDULES_FILE']))
+      .action((o: { logDir: string }) =>
+        act({}, async (ctx) => {
+          const schedules = (await load.schedules()).loadSchedules(ctx.config.schedulesFile);
+          const opts = { projectDir: ctx.config.projectRoot, nodePath: process.execPath, logDir: o.logDir, schedulesFile: ctx.config.schedulesFile };
+          process.stdout.write(kind === 'crontab' ? (await load.crontab()).renderCrontab(schedules, opts) : (await load.systemd()).renderSystemd(schedules, opts));
+        }),
+      );
+  }
+
+  program
+    .command('worker')
+    .description('Run the schedules through a Postgres job queue (pg-boss); start one per VM. Ctrl-C or SIGTERM stops it gracefully.')
+    .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS, 'SCHEDULES_FILE', 'ALERT_WEBHOOK_URL']))
+    .action(() =>
+      act({}, async (ctx) => {
+        const schedules = (await load.schedules()).loadSchedules(ctx.config.schedulesFile);
+        await (await load.worker()).runWorker({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, schedules, signal: ctx.signal });
+        return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('prune')
+    .description('Apply retention: old raw files (only once ingested and archived), old export generations, old ops.runs rows.')
+    .addHelpText('after', envHelp([...DB_VARS, 'TRAWL_DATA_DIR', 'EXPORT_TARGET', 'RAW_ARCHIVE', 'RAW_RETENTION_DAYS', 'EXPORT_GENERATIONS_KEEP', 'RUNS_RETENTION_DAYS']))
+    .action(() =>
+      act({}, async (ctx) => {
+        const target = (await load.targets()).openTarget(ctx.config);
+        const r = await (await load.prune()).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now() });
+        for (const k of r.rawFilesKept) ctx.log.warn(k, 'raw file past retention kept');
+        process.stdout.write(`pruned ${r.rawFilesDeleted} raw file(s) (${r.rawFilesKept.length} kept: not ingested or archived), ${r.exportObjectsDeleted} export object(s) (${r.generationsKept} generation(s) kept), ${r.runsDeleted} ops.runs row(s)\n`);
       }),
     );
 

@@ -26,6 +26,11 @@ export const ENV_VARS = {
   DEMO_PORT: 'Port of the bundled demo store on 127.0.0.1 (default 8931).',
   CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
   RAW_ARCHIVE: 'Copy every finished raw file (gzip) to this s3://<bucket>/<prefix>, so the local disk is not the only copy.',
+  SCHEDULES_FILE: 'The schedules: per spider a cron expression, time zone and staleness threshold (default ./schedules.json).',
+  ALERT_WEBHOOK_URL: 'POST a Slack-compatible JSON message here on a failed or stale run and on a collapsed crawl.',
+  RAW_RETENTION_DAYS: 'trawl prune deletes raw files older than this, once ingested (and archived when RAW_ARCHIVE is set) (default 90).',
+  EXPORT_GENERATIONS_KEEP: 'trawl prune keeps the content-addressed objects of this many latest export generations (default 10).',
+  RUNS_RETENTION_DAYS: 'trawl prune deletes ops.runs rows older than this (default 180).',
   TRAWL_FAILPOINT: 'Fault-injection tests only: <name>[@<n>] kills the process at that named point.',
   DELIST_MAX_MISSING_SHARE:
     'A complete crawl missing more than this share of the previous complete crawl is treated as collapsed: it delists nothing (default 0.5).',
@@ -57,6 +62,11 @@ const schema = z.object({
   DEMO_PORT: int(1024, 65535).default(8931),
   CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),
   DELIST_MAX_MISSING_SHARE: share.default(0.5),
+  SCHEDULES_FILE: z.string().min(1).default('./schedules.json'),
+  ALERT_WEBHOOK_URL: z.url().optional(),
+  RAW_RETENTION_DAYS: int(1, 36500).default(90),
+  EXPORT_GENERATIONS_KEEP: int(2, 10000).default(10),
+  RUNS_RETENTION_DAYS: int(1, 36500).default(180),
   TRAWL_FAILPOINT: z.string().regex(/^[a-z.-]+(@\d+)?$/, 'must be <name>[@<n>]').optional(),
   RAW_ARCHIVE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/, 'must be s3://<bucket>/<prefix>').optional(),
 });
@@ -79,6 +89,9 @@ export interface Config {
   delistMaxMissingShare: number;
   rawArchive: string | undefined;
   failpoint: string | undefined;
+  schedulesFile: string;
+  alertWebhookUrl: string | undefined;
+  retention: { rawDays: number; exportGenerations: number; runsDays: number };
   projectRoot: string;
 }
 
@@ -118,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     delistMaxMissingShare: e.DELIST_MAX_MISSING_SHARE,
     rawArchive: e.RAW_ARCHIVE,
     failpoint: e.TRAWL_FAILPOINT,
+    schedulesFile: path.resolve(cwd, e.SCHEDULES_FILE),
+    alertWebhookUrl: e.ALERT_WEBHOOK_URL,
+    retention: { rawDays: e.RAW_RETENTION_DAYS, exportGenerations: e.EXPORT_GENERATIONS_KEEP, runsDays: e.RUNS_RETENTION_DAYS },
     projectRoot: path.resolve(import.meta.dirname, '..'),
   };
 }

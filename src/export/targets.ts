@@ -6,6 +6,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
@@ -28,6 +29,8 @@ export interface ExportTarget {
   /** Server-side copy (the stable alias of a content-addressed object), with its own headers. */
   copy(fromKey: string, toKey: string, opts: PutOptions): Promise<void>;
   delete(keys: string[]): Promise<void>;
+  /** Keys under a prefix (retention). */
+  list(prefix: string): Promise<string[]>;
 }
 
 export function openTarget(config: Config): ExportTarget {
@@ -101,6 +104,14 @@ export class FileTarget implements ExportTarget {
   async delete(keys: string[]) {
     for (const key of keys) fs.rmSync(this.file(key), { force: true });
   }
+
+  async list(prefix: string) {
+    const dir = path.resolve(this.root, prefix);
+    if (!fs.existsSync(dir)) return [];
+    return (fs.readdirSync(dir, { recursive: true }) as string[])
+      .map((f) => path.join(prefix, f).split(path.sep).join('/'))
+      .filter((k) => fs.statSync(this.file(k)).isFile());
+  }
 }
 
 export class S3Target implements ExportTarget {
@@ -159,6 +170,17 @@ export class S3Target implements ExportTarget {
         CacheControl: opts.cacheControl,
       }),
     );
+  }
+
+  async list(prefix: string) {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(this.prefix ? o.Key.slice(this.prefix.length + 1) : o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
   }
 
   async delete(keys: string[]) {

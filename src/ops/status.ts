@@ -1,29 +1,44 @@
-// `trawl status`: the last run of each spider and step, from ops.runs.
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.ts';
+// `trawl status`: per spider, its last run, how fresh its published data is, and the last 24 hours.
+import type pg from 'pg';
+import type { Schedule } from '../schedule/schedules.ts';
 
-export interface StatusRow {
-  spider: string | null;
-  step: string;
-  status: string;
-  started_at: Date;
-  finished_at: Date | null;
-  pages: number | null;
-  records: number | null;
-  new_versions: number | null;
-  quarantined: number | null;
-  message: string | null;
+export interface SpiderStatus {
+  spider: string;
+  last_run_at: Date | null;
+  last_run_status: string | null;
+  last_run_message: string | null;
+  last_export_at: Date | null;
+  /** Hours since the last successful export of this spider's data; null if never. */
+  freshness_hours: number | null;
+  stale_after_hours: number;
+  stale: boolean;
+  records_24h: number;
+  new_versions_24h: number;
+  quarantined_24h: number;
 }
 
-export async function readStatus(db: Kysely<DB>): Promise<StatusRow[]> {
-  const rows = await db
-    .selectFrom('ops.runs')
-    .distinctOn(['spider', 'step'])
-    .select(['spider', 'step', 'status', 'started_at', 'finished_at', 'pages', 'records', 'new_versions', 'quarantined', 'message'])
-    .orderBy('spider')
-    .orderBy('step')
-    .orderBy(sql`started_at`, 'desc')
-    .orderBy('id', 'desc')
-    .execute();
-  return rows as StatusRow[];
+export async function readStatus(pool: pg.Pool, schedules: Schedule[], now: Date, spiders: string[]): Promise<SpiderStatus[]> {
+  const names = [...new Set([...schedules.map((s) => s.spider), ...spiders])].sort();
+  const { rows } = await pool.query(
+    `WITH last_step AS (
+       SELECT DISTINCT ON (spider) spider, started_at, status, message
+       FROM ops.runs WHERE spider = ANY($1) ORDER BY spider, started_at DESC, id DESC
+     ), last_export AS (
+       SELECT spider, max(finished_at) AS at FROM ops.runs WHERE step = 'export' AND status = 'ok' AND spider = ANY($1) GROUP BY spider
+     ), recent AS (
+       SELECT spider, sum(records)::int AS records, sum(new_versions)::int AS new_versions, sum(quarantined)::int AS quarantined
+       FROM ops.runs WHERE step = 'ingest' AND spider = ANY($1) AND started_at > $2::timestamptz - interval '24 hours' GROUP BY spider
+     )
+     SELECT n.spider, l.started_at AS last_run_at, l.status AS last_run_status, l.message AS last_run_message, e.at AS last_export_at,
+            coalesce(r.records, 0) AS records_24h, coalesce(r.new_versions, 0) AS new_versions_24h, coalesce(r.quarantined, 0) AS quarantined_24h
+     FROM unnest($1::text[]) AS n(spider)
+     LEFT JOIN last_step l USING (spider) LEFT JOIN last_export e USING (spider) LEFT JOIN recent r USING (spider)
+     ORDER BY n.spider`,
+    [names, now],
+  );
+  return rows.map((r) => {
+    const threshold = schedules.find((s) => s.spider === r.spider)?.stale_after_hours ?? 26;
+    const freshness = r.last_export_at ? (now.getTime() - new Date(r.last_export_at).getTime()) / 3_600_000 : null;
+    return { ...r, freshness_hours: freshness === null ? null : Math.round(freshness * 10) / 10, stale_after_hours: threshold, stale: freshness === null || freshness > threshold };
+  });
 }

@@ -11,6 +11,9 @@ import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { closeRun, openRun } from '../ops/runs.ts';
+import { sendAlert } from '../ops/alerts.ts';
+import { lockSpiders } from '../ops/spider-lock.ts';
+import { failpoint } from '../lib/failpoint.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
 
@@ -34,8 +37,24 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
-  const { config, database, log, clock } = opts;
+  const { config, database } = opts;
   const pipelineId = crypto.randomUUID();
+  const sources = opts.spiders.map((s) => s.name);
+  // Every log line of the run carries its run id and spider.
+  const log = opts.log.child({ run_id: pipelineId, spider: sources.join(',') });
+  const locks = await lockSpiders(database.pool, sources);
+  try {
+    return await runLocked({ ...opts, log }, pipelineId);
+  } catch (err) {
+    await sendAlert(config.alertWebhookUrl, { kind: 'failed', spider: sources.join(','), message: messageOf(err) }, log);
+    throw err;
+  } finally {
+    await locks.release();
+  }
+}
+
+async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<PipelineResult> {
+  const { config, database, log, clock } = opts;
   const crawls: CrawlResult[] = [];
   for (const spider of opts.spiders) {
     const runId = await openRun(database.db, 'crawl', spider.name, pipelineId);
@@ -57,7 +76,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     if (opts.signal?.aborted) throw new Error('stopped by signal after the crawl; the raw file is kept for the next ingest');
   }
   const sources = opts.spiders.map((s) => s.name);
+  failpoint('pipeline.before-ingest');
   const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, sources, pipelineId });
+  for (const c of ingest.collapsed) {
+    await sendAlert(config.alertWebhookUrl, { kind: 'collapsed', spider: c.file.split('/')[0] ?? null, message: `crawl record count collapsed in ${c.file} [${c.partition}]: nothing delisted` }, log);
+  }
   const etl = await runEtl({ database, log, pipelineId, spider: sources.length === 1 ? sources[0] : null });
   const exported = await runExport({
     database,

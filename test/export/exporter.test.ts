@@ -72,6 +72,7 @@ function countingTarget(target: ExportTarget) {
       writes.push(`copy ${t}`);
       await target.copy(f, t, o);
     },
+    list: (p) => target.list(p),
     delete: async (keys) => {
       writes.push(...keys.map((k) => `delete ${k}`));
       await target.delete(keys);

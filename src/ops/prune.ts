@@ -1,0 +1,69 @@
+// `trawl prune`: applies the retention settings. A raw file goes only once it is fully ingested and,
+// with RAW_ARCHIVE set, archived; export objects go only when no kept generation names them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { ExportTarget } from '../export/targets.ts';
+import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
+import { listRawFiles } from '../staging/run-ingest.ts';
+import type { Manifest } from '../export/run-export.ts';
+
+export interface PruneResult {
+  rawFilesDeleted: number;
+  rawFilesKept: { file: string; reason: string }[];
+  exportObjectsDeleted: number;
+  generationsKept: number;
+  runsDeleted: number;
+}
+
+export async function prune(opts: { config: Config; pool: pg.Pool; target: ExportTarget; now: Date }): Promise<PruneResult> {
+  const { config, pool, now } = opts;
+  const result: PruneResult = { rawFilesDeleted: 0, rawFilesKept: [], exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0 };
+
+  const cutoff = now.getTime() - config.retention.rawDays * 86_400_000;
+  for (const file of listRawFiles(config.rawDir)) {
+    const day = Date.parse(path.basename(path.dirname(file)));
+    if (!(day < cutoff)) continue;
+    const rel = path.relative(config.rawDir, file);
+    const { rows } = await pool.query<{ bytes: string }>('SELECT bytes_ingested AS bytes FROM staging.raw_files WHERE path = $1 AND finished', [rel]);
+    if (rows.length === 0 || Number(rows[0]!.bytes) < fs.statSync(file).size) {
+      result.rawFilesKept.push({ file: rel, reason: 'not fully ingested' });
+      continue;
+    }
+    if (config.rawArchive && !(await isArchived(config, rel))) {
+      result.rawFilesKept.push({ file: rel, reason: 'not archived' });
+      continue;
+    }
+    fs.rmSync(file);
+    result.rawFilesDeleted++;
+  }
+
+  const generations = (await opts.target.list('v1/manifests/')).filter((k) => k.endsWith('.json')).sort();
+  const kept = generations.slice(-config.retention.exportGenerations);
+  result.generationsKept = kept.length;
+  const named = new Set<string>();
+  for (const key of [...kept, 'v1/manifest.json']) {
+    const body = await opts.target.get(key);
+    if (body) for (const f of Object.values((JSON.parse(body.toString('utf8')) as Manifest).files)) named.add(f.key);
+  }
+  const contentAddressed = (await opts.target.list('v1/')).filter((k) => /\.[0-9a-f]{16}\.json$/.test(k) && !named.has(k));
+  const oldManifests = generations.slice(0, -config.retention.exportGenerations);
+  await opts.target.delete([...contentAddressed, ...oldManifests]);
+  result.exportObjectsDeleted = contentAddressed.length + oldManifests.length;
+
+  const runs = await pool.query(`DELETE FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'`, [now, config.retention.runsDays]);
+  result.runsDeleted = runs.rowCount ?? 0;
+  return result;
+}
+
+async function isArchived(config: Config, rel: string): Promise<boolean> {
+  const { bucket, prefix } = parseS3Url(config.rawArchive!);
+  try {
+    await createS3Client(config).send(new HeadObjectCommand({ Bucket: bucket, Key: joinKey(prefix, `${rel.split(path.sep).join('/')}.gz`) }));
+    return true;
+  } catch {
+    return false;
+  }
+}

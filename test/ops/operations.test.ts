@@ -1,0 +1,163 @@
+// Locks, schedules, status, alerts and retention, against real Postgres and a local webhook receiver.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
+import { runExport } from '../../src/export/run-export.ts';
+import { openTarget } from '../../src/export/targets.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { EXIT } from '../../src/lib/errors.ts';
+import { silentLogger } from '../../src/lib/logger.ts';
+import { sendAlert } from '../../src/ops/alerts.ts';
+import { prune } from '../../src/ops/prune.ts';
+import { lockSpiders } from '../../src/ops/spider-lock.ts';
+import { renderCrontab } from '../../src/schedule/render-crontab.ts';
+import { cronToOnCalendar, renderSystemd } from '../../src/schedule/render-systemd.ts';
+import { parseSchedules } from '../../src/schedule/schedules.ts';
+import { freePort, runCli } from '../helpers/run-cli.ts';
+import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+let dir: string;
+let database: Database;
+let config: Config;
+let testDb: TestDatabase;
+let env: Record<string, string>;
+let receiver: http.Server;
+let webhook: string;
+const received: { text: string; trawl: { kind: string; spider: string | null } }[] = [];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-ops-'));
+  ({ database, config, testDb } = await openTestDatabase(dir));
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  fs.writeFileSync(path.join(dir, 'schedules.json'), JSON.stringify({ demo_store: { cron: '0 6 * * *', timezone: 'Europe/Berlin', stale_after_hours: 26 } }));
+  env = {
+    DATABASE_URL: testDb.url,
+    TRAWL_DATA_DIR: path.join(dir, 'data'),
+    EXPORT_TARGET: `file://${dir}/public`,
+    DEMO_PORT: String(await freePort()),
+    SCHEDULES_FILE: path.join(dir, 'schedules.json'),
+    ALERT_WEBHOOK_URL: webhook,
+  };
+});
+
+afterAll(async () => {
+  receiver?.close();
+  await database?.close();
+  await testDb?.drop();
+});
+
+describe('run', () => {
+  it('exits 4 with one line when the spider is already running', async () => {
+    const locks = await lockSpiders(database.pool, ['demo_store']);
+    try {
+      const r = await runCli(['run', 'demo_store', '--day', '1'], { env });
+      expect(r.code).toBe(EXIT.locked);
+      expect(r.stderr.trim()).toBe('trawl: demo_store is already running (another trawl run holds its lock)');
+    } finally {
+      await locks.release();
+    }
+  });
+
+  it('--all runs every scheduled spider; a failed run posts an alert', async () => {
+    const ok = await runCli(['run', '--all', '--day', '1'], { env });
+    expect(ok.code).toBe(EXIT.ok);
+    expect(ok.stdout).toMatch(/demo_store\s+16\s+24\s+24/);
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, '');
+    const failed = await runCli(['run', 'demo_store', '--day', '2'], { env: { ...env, EXPORT_TARGET: `file://${blocker}/x` } });
+    expect(failed.code).toBe(EXIT.failed);
+    expect(received.at(-1)).toMatchObject({ trawl: { kind: 'failed', spider: 'demo_store' } });
+    expect(received.at(-1)!.text).toMatch(/^:x: trawl failed · demo_store: export: cannot write/);
+  });
+});
+
+describe('status', () => {
+  it('reports freshness and the last 24 hours, and exits 5 with an alert when stale', async () => {
+    const fresh = await runCli(['status', '--json'], { env });
+    expect(fresh.code).toBe(EXIT.ok);
+    const [row] = JSON.parse(fresh.stdout);
+    expect(row).toMatchObject({ spider: 'demo_store', stale: false, records_24h: 48, new_versions_24h: 32, quarantined_24h: 0 });
+    expect(row.freshness_hours).toBeLessThan(1);
+
+    fs.writeFileSync(path.join(dir, 'stale.json'), JSON.stringify({ demo_store: { cron: '0 6 * * *', stale_after_hours: 0.0001 } }));
+    const before = received.length;
+    const stale = await runCli(['status'], { env: { ...env, SCHEDULES_FILE: path.join(dir, 'stale.json') } });
+    expect(stale.code).toBe(EXIT.stale);
+    expect(stale.stdout).toContain('STALE');
+    expect(received.slice(before)).toMatchObject([{ trawl: { kind: 'stale', spider: 'demo_store' } }]);
+  });
+});
+
+describe('alerts', () => {
+  it('posts a Slack-compatible message for a collapsed crawl, and never throws when the hook is down', async () => {
+    expect(await sendAlert(webhook, { kind: 'collapsed', spider: 'steam', message: 'record count collapsed' }, silentLogger)).toBe(true);
+    expect(received.at(-1)).toEqual({ text: ':warning: trawl collapsed · steam: record count collapsed', trawl: { kind: 'collapsed', spider: 'steam', message: 'record count collapsed' } });
+    expect(await sendAlert(`http://127.0.0.1:${await freePort()}/`, { kind: 'failed', spider: null, message: 'x' }, silentLogger)).toBe(false);
+  });
+});
+
+describe('schedules', () => {
+  const schedules = parseSchedules(JSON.stringify({ steam: { cron: '*/15 * * * 1-5', timezone: 'Asia/Seoul' }, gog: { cron: '30 4 1 * *' } }), 's.json');
+
+  it('refuses a bad cron expression or time zone with one line naming it', () => {
+    expect(() => parseSchedules('{"x":{"cron":"61 * * * *"}}', 's.json')).toThrow(/^s\.json: x\.cron: /);
+    expect(() => parseSchedules('{"x":{"cron":"0 6 * * *","timezone":"Mars/Olympus"}}', 's.json')).toThrow('s.json: x.timezone: unknown time zone Mars/Olympus');
+  });
+
+  it('renders crontab lines with environment, working directory and log file', () => {
+    const text = renderCrontab(schedules, { projectDir: '/srv/trawl', nodePath: '/usr/bin/node', logDir: '/var/log/trawl', schedulesFile: 's.json' });
+    expect(text).toContain('CRON_TZ=Asia/Seoul\n*/15 * * * 1-5 cd /srv/trawl && { [ -f .env ] && set -a && . ./.env && set +a; } ; LOG_FORMAT=json /usr/bin/node bin/trawl.js run steam >> /var/log/trawl/steam.log 2>&1');
+    expect(text).toContain('CRON_TZ=UTC\n30 4 1 * * cd /srv/trawl');
+  });
+
+  it('renders systemd timers with the same calendar', () => {
+    expect(cronToOnCalendar('0 6 * * *', 'UTC')).toBe('*-*-* 06:00:00 UTC');
+    expect(cronToOnCalendar('*/15 * * * 1-5', 'Asia/Seoul')).toBe('Mon..Fri *-*-* *:00/15:00 Asia/Seoul');
+    expect(cronToOnCalendar('30 4 1 * *', 'UTC')).toBe('*-*-01 04:30:00 UTC');
+    expect(cronToOnCalendar('0 8,20 * * 0', 'UTC')).toBe('Sun *-*-* 08,20:00:00 UTC');
+    expect(() => cronToOnCalendar('0 0 1 * 1', 'UTC')).toThrow(/split it into two schedules/);
+    const units = renderSystemd(schedules, { projectDir: '/srv/trawl', nodePath: '/usr/bin/node', logDir: '/var/log/trawl', schedulesFile: 's.json' });
+    expect(units).toContain('ExecStart=/usr/bin/node bin/trawl.js run gog');
+    expect(units).toContain('OnCalendar=*-*-01 04:30:00 UTC\nPersistent=true');
+  });
+});
+
+describe('prune', () => {
+  it('deletes old raw files only once ingested, trims export generations and old runs', async () => {
+    const rawDir = config.rawDir;
+    const ingested = fs.readdirSync(path.join(rawDir, 'demo_store'));
+    expect(ingested.length).toBeGreaterThan(0);
+    // A raw file nobody ingested, from long ago.
+    const orphan = path.join(rawDir, 'demo_store', '2020-01-01', '20200101T060000Z-aaaaaa.jsonl');
+    fs.mkdirSync(path.dirname(orphan), { recursive: true });
+    fs.writeFileSync(orphan, '{"control":"start","run_id":"x","source":"demo_store","started_at":"2020-01-01T06:00:00Z"}\n');
+    await database.pool.query(`UPDATE ops.runs SET started_at = now() - interval '400 days' WHERE id = (SELECT min(id) FROM ops.runs)`);
+    const target = openTarget(config);
+    for (let i = 0; i < 2; i++) await runExport({ database, target, clock: systemClock, log: silentLogger, cacheMaxAge: 60 });
+    const generationsBefore = (await target.list('v1/manifests/')).length;
+    const r = await prune({ config: { ...config, retention: { rawDays: 30, exportGenerations: 2, runsDays: 180 } }, pool: database.pool, target, now: new Date('2026-12-31T00:00:00Z') });
+    expect(r.rawFilesDeleted).toBeGreaterThan(0);
+    expect(r.rawFilesKept).toEqual([{ file: path.relative(rawDir, orphan), reason: 'not fully ingested' }]);
+    expect(fs.existsSync(orphan)).toBe(true);
+    expect(r.runsDeleted).toBe(1);
+    expect(generationsBefore).toBeGreaterThan(2);
+    expect(await target.list('v1/manifests/')).toHaveLength(2);
+    // What the current manifest names is all still there.
+    const manifest = JSON.parse(String(await target.get('v1/manifest.json')));
+    for (const f of Object.values(manifest.files) as { key: string }[]) expect(await target.get(f.key)).toBeDefined();
+  });
+});
