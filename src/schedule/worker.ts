@@ -16,6 +16,7 @@ import { resolveSpiders } from '../spiders/registry.ts';
 import { previousTick, type Schedule } from './schedules.ts';
 
 export const queueName = (spider: string) => `trawl-run-${spider}`;
+const CATCH_UP_LOCK_CLASS = 7_401_200;
 
 export interface WorkerOptions {
   config: Config;
@@ -50,10 +51,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       await boss.createQueue(queue, settings);
       await boss.updateQueue(queue, settings);
       await boss.schedule(queue, s.cron, { spider: s.spider }, { tz: s.timezone });
-      if (await missedTick(database, s, new Date())) {
-        const id = await boss.send(queue, { spider: s.spider, catchUp: true });
-        log.info({ spider: s.spider, queued: id !== null }, 'missed a scheduled run: one catch-up run');
-      }
+      await queueCatchUp(boss, database, s, log);
     }
     for (const spider of spiders) {
       await boss.work<{ spider: string }>(queueName(spider.name), { pollingIntervalSeconds: opts.pollSeconds ?? 2 }, async ([job]) => {
@@ -78,12 +76,34 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   }
 }
 
-/** Whether the latest tick passed with no crawl of the spider since (workers were all down). */
-async function missedTick(database: Database, s: Schedule, now: Date): Promise<boolean> {
+/**
+ * Queues one catch-up run when the latest tick passed with no crawl since. Workers starting together
+ * decide one at a time (an advisory lock), and the job is keyed by its tick, so it is queued once.
+ */
+async function queueCatchUp(boss: PgBoss, database: Database, s: Schedule, log: Logger): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CATCH_UP_LOCK_CLASS, s.spider]);
+    const tick = await missedTick(database, s, new Date());
+    if (!tick) return;
+    const key = `catch-up:${tick.toISOString()}`;
+    const queued = await client.query('SELECT 1 FROM pgboss.job WHERE name = $1 AND singleton_key = $2', [queueName(s.spider), key]);
+    if (queued.rowCount) return;
+    await boss.send(queueName(s.spider), { spider: s.spider, catchUp: true }, { singletonKey: key });
+    log.info({ spider: s.spider, tick }, 'missed a scheduled run: one catch-up run');
+  } finally {
+    await client.query('COMMIT').catch(() => undefined);
+    client.release();
+  }
+}
+
+/** The latest tick, if it passed with no crawl of the spider since (workers were all down). */
+async function missedTick(database: Database, s: Schedule, now: Date): Promise<Date | undefined> {
   const tick = previousTick(s, now);
   const { rows } = await database.pool.query<{ last: Date | null }>(
     `SELECT max(started_at) AS last FROM ops.runs WHERE step = 'crawl' AND spider = $1 AND status IN ('ok', 'partial', 'running')`,
     [s.spider],
   );
-  return rows[0]!.last === null || rows[0]!.last < tick;
+  return rows[0]!.last === null || rows[0]!.last < tick ? tick : undefined;
 }

@@ -1,0 +1,101 @@
+// Two `trawl worker` processes on one real Postgres; the one that takes the job is killed mid-run and
+// the other finishes it once the job expires. Exactly one run's data lands.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnv, freePort } from '../helpers/run-cli.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+let dir: string;
+let testDb: TestDatabase;
+let env: Record<string, string>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-worker-'));
+  testDb = await createTestDatabase();
+  // A tick that never comes during the test: the run is the catch-up for the tick missed before it.
+  fs.writeFileSync(path.join(dir, 'schedules.json'), JSON.stringify({ demo_store: { cron: '0 6 * * *', timezone: 'UTC', timeout_minutes: 0.15 } }));
+  env = {
+    DATABASE_URL: testDb.url,
+    TRAWL_DATA_DIR: path.join(dir, 'data'),
+    EXPORT_TARGET: `file://${dir}/public`,
+    SCHEDULES_FILE: path.join(dir, 'schedules.json'),
+    DEMO_PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+  };
+});
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await testDb?.drop();
+});
+
+function startWorker(extra: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, 'worker'], { env: cliEnv({ ...env, ...extra }) });
+  children.push(child);
+  let log = '';
+  child.stderr!.on('data', (d) => (log += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited, log: () => log };
+}
+
+async function query(sql: string) {
+  const c = new pg.Client({ connectionString: testDb.url });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('trawl worker', () => {
+  it('a killed worker\'s run is retried by another once its job expires, and runs once', async () => {
+    const a = startWorker({ TRAWL_FAILPOINT: 'pipeline.before-ingest' });
+    const killed = await a.exited;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(a.log()).toContain('missed a scheduled run: one catch-up run');
+    // A crawled, then died before ingesting: its raw file is there, nothing landed.
+    expect(await query(`SELECT count(*)::int AS n FROM staging.versions`)).toEqual([{ n: 0 }]);
+
+    const b = startWorker();
+    await until('the retried run to export', async () => (await query(`SELECT 1 FROM ops.runs WHERE step = 'export' AND status = 'ok'`)).length > 0, 90_000);
+    // B saw A's crawl of the missed tick and queued no catch-up of its own: one retry, one export.
+    expect(b.log()).not.toContain('missed a scheduled run');
+    b.child.kill('SIGTERM');
+    expect((await b.exited).code).toBe(0);
+
+    expect(await query(`SELECT count(*)::int AS n FROM ops.runs WHERE step = 'export'`)).toEqual([{ n: 1 }]);
+    // Both crawls' raw files were ingested (A's too); each version landed once.
+    expect(await query(`SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions`)).toEqual([{ n: 24, d: 24 }]);
+    const jobs = await query(`SELECT state, retry_count FROM pgboss.job WHERE name = 'trawl-run-demo_store' ORDER BY created_on`);
+    expect(jobs).toEqual([{ state: 'completed', retry_count: 1 }]);
+  });
+
+  it('two workers started together queue one run for a missed tick', async () => {
+    await query(`TRUNCATE pgboss.job, ops.runs`);
+    const a = startWorker();
+    const b = startWorker();
+    await until('a run to export', async () => (await query(`SELECT 1 FROM ops.runs WHERE step = 'export' AND status = 'ok'`)).length > 0, 90_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    await Promise.all([a.exited, b.exited]);
+    expect(await query(`SELECT count(*)::int AS n FROM ops.runs WHERE step = 'crawl'`)).toEqual([{ n: 1 }]);
+  });
+});
