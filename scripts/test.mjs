@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// `npm test`: makes sure Debian's Chromium is there (the browser tests need it), then runs vitest and
-// ends with a plain "N passed, N failed" line. Without DATABASE_URL the tests start an embedded Postgres.
+// `npm test`: makes sure Debian's chromium (browser tests) and docker-compose (the compose file's
+// parser) are there, then runs vitest and ends with a plain "N passed, N failed" line. Without
+// DATABASE_URL the tests start an embedded Postgres.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureDebianPackage } from './ensure-debian-package.mjs';
 
-const chromium = ensureChromium();
-if (!chromium.ok) {
-  console.error(`trawl tests: ${chromium.message}`);
-  process.exit(1);
+for (const [binary, pkg] of [[process.env.CHROMIUM_PATH || '/usr/bin/chromium', 'chromium'], ['/usr/bin/docker-compose', 'docker-compose']]) {
+  const r = ensureDebianPackage(binary, pkg);
+  if (!r.ok) {
+    console.error(`trawl tests: ${r.message}`);
+    process.exit(1);
+  }
 }
 const report = 'test-results/vitest.json';
 fs.rmSync(report, { force: true });

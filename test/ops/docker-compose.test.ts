@@ -1,0 +1,89 @@
+// docker-compose.yml: checked by a real compose parser, and the app service's command run outside
+// Docker with the service's own environment (hosts mapped to this machine's services).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createS3Client } from '../../src/lib/s3.ts';
+import { BIN, cliEnv, freePort } from '../helpers/run-cli.ts';
+import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+let s3: S3Server;
+let testDb: TestDatabase;
+
+beforeAll(async () => {
+  s3 = await startS3Server(['trawl']);
+  testDb = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await testDb?.drop();
+  await s3?.close();
+});
+
+describe('docker-compose.yml', () => {
+  it('is valid for docker-compose and has the services the deployment needs', () => {
+    execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe' });
+    expect(Object.keys(compose.services).sort()).toEqual(['app', 'minio', 'minio-init', 'postgres']);
+    expect(compose.services.postgres.healthcheck.test).toEqual(['CMD-SHELL', 'pg_isready -U trawl -d trawl']);
+    expect(compose.services.postgres.volumes).toEqual(['pgdata:/var/lib/postgresql/data']);
+    expect(compose.services['minio-init'].command[0]).toContain('mc anonymous set download local/trawl/v1');
+    expect(compose.services.app.build).toBe('.');
+    expect(compose.services.app.command).toEqual(['worker']);
+    expect(compose.services.app.depends_on.postgres.condition).toBe('service_healthy');
+  });
+
+  it('the app\'s command, with the app\'s environment, crawls the demo store and publishes to the bucket', async () => {
+    const appEnv = compose.services.app.environment as Record<string, string>;
+    // Only the hosts change: postgres -> this machine's server, minio -> a loopback S3-API server.
+    const env: Record<string, string> = {
+      ...appEnv,
+      DATABASE_URL: testDb.url,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      SCHEDULES_FILE: path.join(ROOT, 'schedules.json'),
+      TRAWL_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-compose-')),
+      DEMO_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    };
+    expect(appEnv.EXPORT_TARGET).toBe('s3://trawl');
+    const child = spawn(process.execPath, [BIN, ...compose.services.app.command], { env: cliEnv(env) });
+    let log = '';
+    child.stderr.on('data', (d) => (log += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const config = loadConfig({ S3_ENDPOINT: s3.endpoint });
+    const deadline = Date.now() + 90_000;
+    let manifest: { generation: string } | undefined;
+    while (!manifest && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'v1/manifest.json' }));
+        manifest = JSON.parse(await obj.Body!.transformToString());
+      } catch {
+        // not yet published
+      }
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(manifest, log.slice(-2000)).toBeDefined();
+    const games = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'v1/games.json' }));
+    expect(JSON.parse(await games.Body!.transformToString()).count).toBe(24);
+    // JSON log lines carry the run id and spider.
+    const runLines = log.split('\n').filter((l) => l.includes('"run_id"'));
+    expect(runLines.length).toBeGreaterThan(0);
+    expect(runLines.every((l) => JSON.parse(l).spider === 'demo_store')).toBe(true);
+  });
+
+  it('the postgres healthcheck command works against a real server', () => {
+    const url = new URL(testDb.url);
+    execFileSync('pg_isready', ['-h', url.hostname, '-p', url.port || '5432', '-d', url.pathname.slice(1)], { stdio: 'pipe' });
+  });
+});
