@@ -134,7 +134,9 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     writer.add(line);
   };
 
-  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> } }, body: string, page?: Page) => {
+  // Responses a browser route asked to capture, per request, registered before navigation.
+  const captures = new Map<string, { url: string; body: string }[]>();
+  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; uniqueKey: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> } }, body: string, page?: Page) => {
     const { request } = ctx;
     const loaded = request.loadedUrl ?? request.url;
     if (!allowedHosts.has(new URL(loaded).host)) {
@@ -149,12 +151,14 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       $: kind === 'http' ? undefined : load(body),
       page,
       baseUrl,
+      captured: captures.get(request.uniqueKey) ?? [],
       enqueue,
       emit: emitFor(request.url),
       log,
     });
     // The page's lines reach the file before Crawlee marks the request handled.
     writer.flush();
+    captures.delete(request.uniqueKey);
     stats.pages++;
     progress.update({ pages: stats.pages, records: stats.records, invalid: stats.invalid, failed: stats.failed });
   };
@@ -212,6 +216,17 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
           userAgent: config.userAgent,
           launchOptions: { executablePath: config.chromiumPath, args: CHROMIUM_ARGS },
         },
+        preNavigationHooks: [
+          async ({ page, request }) => {
+            const capture = spider.routes[request.label ?? '']?.capture;
+            if (!capture) return;
+            const store: { url: string; body: string }[] = [];
+            captures.set(request.uniqueKey, store);
+            page.on('response', (res) => {
+              if (capture(res.url())) void res.text().then((b) => store.push({ url: res.url(), body: b }), () => undefined);
+            });
+          },
+        ],
         requestHandler: async (ctx) => handle(kind, ctx, await ctx.page.content(), ctx.page),
       },
       crawleeConfig,

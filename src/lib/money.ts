@@ -96,6 +96,19 @@ function parseAmount(digits: string, exponent: number, text: string): number {
   return Number(whole) * 10 ** exponent + Number(fraction.padEnd(exponent, '0') || '0');
 }
 
+/** An API's decimal string ("1.49") in minor units of its currency; a malformed one throws, quoting it. */
+export function decimalToMinor(amount: string, currency: string): number {
+  const exponent = CURRENCY_EXPONENT[currency];
+  if (exponent === undefined) throw new PriceParseError(amount, `unknown currency ${currency}`);
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(amount.trim());
+  if (!m) throw new PriceParseError(amount, 'not a decimal amount');
+  const fraction = m[2] ?? '';
+  if (fraction.length > exponent && /[1-9]/.test(fraction.slice(exponent))) throw new PriceParseError(amount, 'more decimals than the currency has');
+  const value = Number(m[1]) * 10 ** exponent + Number(fraction.slice(0, exponent).padEnd(exponent, '0') || '0');
+  if (value > MAX_AMOUNT) throw new PriceParseError(amount, 'implausibly large');
+  return value;
+}
+
 /** Formats minor units for people (logs, the demo store's pages). */
 export function formatAmount(amount: number, currency: string): string {
   const exponent = CURRENCY_EXPONENT[currency] ?? 2;

@@ -33,6 +33,8 @@ export interface HandlerContext {
   /** The browser page (playwright routes only). */
   page: Page | undefined;
   baseUrl: string;
+  /** Browser routes with `capture`: the bodies of the page's responses it matched, as they arrived. */
+  captured: { url: string; body: string }[];
   enqueue(requests: SpiderRequest | SpiderRequest[]): Promise<void>;
   emit(record: EmitInput): void;
   log: Logger;
@@ -40,6 +42,8 @@ export interface HandlerContext {
 
 export interface Route {
   kind?: CrawlerKind;
+  /** Browser routes: keep the bodies of the responses whose URL this matches (XHR/GraphQL data). */
+  capture?: (url: string) => boolean;
   handle(ctx: HandlerContext): Promise<void> | void;
 }
 

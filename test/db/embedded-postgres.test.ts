@@ -57,7 +57,7 @@ describe('embedded Postgres', () => {
     expect(isRunning()).toBe(false);
 
     const stamp = fs.statSync(path.join(base, 'pgdata', 'PG_VERSION')).mtimeMs;
-    const second = await runCli(['status'], { env });
+    const second = await runCli(['quarantine'], { env });
     expect(second.code).toBe(0);
     expect(fs.statSync(path.join(base, 'pgdata', 'PG_VERSION')).mtimeMs).toBe(stamp);
     expect(isRunning()).toBe(false);
@@ -79,7 +79,7 @@ describe('embedded Postgres', () => {
     await db.closed;
     expect(isRunning()).toBe(true); // the orphan
 
-    const next = await runCli(['status'], { env });
+    const next = await runCli(['quarantine'], { env });
     expect(next.code).toBe(0);
     expect(isRunning()).toBe(false);
   });
