@@ -11,6 +11,7 @@ import {
   PlaywrightCrawler,
   RequestQueue,
 } from 'crawlee';
+import type { OptionsInit } from 'got-scraping';
 import { load } from 'cheerio';
 import { chromium, type Page } from 'playwright';
 import type { Config } from '../config.ts';
@@ -57,6 +58,18 @@ export interface CrawlResult {
   /** Where RAW_ARCHIVE holds a copy. */
   archived: string | undefined;
   durationMs: number;
+}
+
+const OFF_DOMAIN = 'redirect outside the allowed domains';
+const BUDGET_REACHED = 'page budget of this run reached';
+
+/** Seconds to wait before a retry: the server's Retry-After (seconds or a date, capped at 5 minutes), else exponential backoff. */
+export function retryDelaySecs(retryAfter: unknown, retryCount: number, baseSecs: number, now = Date.now()): number {
+  if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
+    const secs = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : (Date.parse(retryAfter) - now) / 1000;
+    if (Number.isFinite(secs) && secs >= 0) return Math.min(secs, 300);
+  }
+  return Math.min(60, baseSecs * 2 ** retryCount);
 }
 
 /** The part of Crawlee's crawlers the phase loop uses. */
@@ -163,10 +176,32 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     progress.update({ pages: stats.pages, records: stats.records, invalid: stats.invalid, failed: stats.failed });
   };
 
+  // Spacing per host, ours rather than Crawlee's sameDomainDelaySecs, which skips hosts without a
+  // registrable domain (IP addresses, localhost) and so could not be shown to work.
+  const hostNext = new Map<string, number>();
+  // The page budget is a hard cap on fetches: a slot is taken before each one.
+  let fetchesStarted = 0;
+  let budgetSkipped = 0;
+  const takeBudget = (request: { noRetry: boolean }) => {
+    if (fetchesStarted >= maxPages) {
+      request.noRetry = true;
+      throw new Error(BUDGET_REACHED);
+    }
+    fetchesStarted++;
+  };
+  const spaceRequest = async (url: string) => {
+    const delayMs = politeness.sameDomainDelaySecs * 1000;
+    if (delayMs <= 0) return;
+    const host = new URL(url).host;
+    const now = Date.now();
+    const at = Math.max(now, hostNext.get(host) ?? 0);
+    hostNext.set(host, at + delayMs);
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+
   const common = {
     maxConcurrency: politeness.maxConcurrency,
     maxRequestsPerMinute: politeness.maxRequestsPerMinute,
-    sameDomainDelaySecs: politeness.sameDomainDelaySecs,
     maxRequestRetries: politeness.maxRequestRetries,
     requestHandlerTimeoutSecs: politeness.requestTimeoutSecs,
     navigationTimeoutSecs: politeness.requestTimeoutSecs,
@@ -176,19 +211,50 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       log.info({ url, reason }, 'request skipped');
     },
     failedRequestHandler: ({ request }: { request: { url: string } }, error: Error) => {
+      if (error.message === BUDGET_REACHED) {
+        budgetSkipped++;
+        return;
+      }
       stats.failed++;
       log.error({ url: request.url, err: error.message }, 'request failed after retries');
     },
+    // Before each retry: an off-domain redirect is final; otherwise wait as the server asks
+    // (Retry-After on 429/503) or back off exponentially.
+    errorHandler: async ({ request, response }: { request: { url: string; retryCount: number; noRetry: boolean }; response?: unknown }, error: Error) => {
+      if (error.message === BUDGET_REACHED) return;
+      if (error.message.includes(OFF_DOMAIN)) {
+        request.noRetry = true;
+        stats.offDomain++;
+        log.warn({ url: request.url, err: error.message }, 'redirect outside the allowed domains refused');
+        return;
+      }
+      // An HTTP crawler's response has a headers object, a browser's a headers() method.
+      const res = response as { statusCode?: number; headers?: Record<string, unknown> | (() => Record<string, string>) } | undefined;
+      const headers = typeof res?.headers === 'function' ? res.headers() : res?.headers;
+      const waitSecs = retryDelaySecs(headers?.['retry-after'], request.retryCount, politeness.retryBackoffSecs);
+      log.info({ url: request.url, status: res?.statusCode, retry: request.retryCount + 1, wait_s: waitSecs, err: error.message }, 'retrying');
+      await new Promise((r) => setTimeout(r, waitSecs * 1000));
+    },
+  };
+  /** got refuses, before following it, a redirect to a host outside the allowed domains. */
+  const refuseOffDomainRedirect = (options: { url?: URL | string }) => {
+    const host = new URL(String(options.url)).host;
+    if (!allowedHosts.has(host)) throw new Error(`${OFF_DOMAIN}: ${host}`);
+  };
+  const gotHook = async ({ request }: { request: { url: string; noRetry: boolean } }, gotOptions: OptionsInit) => {
+    takeBudget(request);
+    await spaceRequest(request.url);
+    gotOptions.headers = { ...gotOptions.headers, 'user-agent': config.userAgent };
+    gotOptions.hooks = { ...gotOptions.hooks, beforeRedirect: [...(gotOptions.hooks?.beforeRedirect ?? []), refuseOffDomainRedirect] };
   };
 
   const makeCrawler = (kind: CrawlerKind, requestQueue: RequestQueue, budget: number): RunnableCrawler | undefined => {
     const shared = { ...common, requestQueue, maxRequestsPerCrawl: budget };
-    const headers = { 'user-agent': config.userAgent };
     if (kind === 'cheerio') {
       return new CheerioCrawler(
         {
           ...shared,
-          preNavigationHooks: [(_ctx, gotOptions) => void Object.assign((gotOptions.headers ??= {}), headers)],
+          preNavigationHooks: [gotHook],
           requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
         },
         crawleeConfig,
@@ -199,7 +265,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         {
           ...shared,
           additionalMimeTypes: ['application/json'],
-          preNavigationHooks: [(_ctx, gotOptions) => void Object.assign((gotOptions.headers ??= {}), headers)],
+          preNavigationHooks: [gotHook],
           requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
         },
         crawleeConfig,
@@ -218,6 +284,10 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         },
         preNavigationHooks: [
           async ({ page, request }) => {
+            takeBudget(request);
+            await spaceRequest(request.url);
+            // The browser requests nothing outside the allowed domains: no third parties, no off-domain redirects.
+            await page.route('**/*', (route) => (allowedHosts.has(new URL(route.request().url()).host) ? route.continue() : route.abort('blockedbyclient')));
             const capture = spider.routes[request.label ?? '']?.capture;
             if (!capture) return;
             const store: { url: string; body: string }[] = [];
@@ -245,8 +315,11 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       let worked = false;
       for (const [kind, queue] of queues) {
         if (aborted || (await queue.isFinished())) continue;
-        const budget = maxPages - stats.pages;
-        if (budget <= 0) break;
+        const budget = maxPages - fetchesStarted;
+        if (budget <= 0) {
+          if (!(await queue.isFinished())) budgetSkipped++;
+          break;
+        }
         const crawler = makeCrawler(kind, queue, budget);
         if (!crawler) {
           const pending = (await queue.getTotalCount()) - (await queue.handledCount());
@@ -276,7 +349,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
 
   let unfinished = 0;
   for (const q of queues.values()) if (!(await q.isFinished())) unfinished++;
-  const budgetCut = unfinished > 0 && stats.pages >= maxPages;
+  const budgetCut = budgetSkipped > 0 || (unfinished > 0 && fetchesStarted >= maxPages);
   const complete = !aborted && unfinished === 0 && stats.failed === 0 && stats.browserMissing === 0 && stats.offDomain === 0;
   const end: RunEnd = {
     control: 'end',

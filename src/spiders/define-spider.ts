@@ -54,6 +54,8 @@ export interface Politeness {
   maxRequestsPerMinute: number;
   requestTimeoutSecs: number;
   maxRequestRetries: number;
+  /** First retry waits this long, then doubles (capped at a minute); a Retry-After header wins. */
+  retryBackoffSecs: number;
   respectRobotsTxt: boolean;
 }
 
@@ -63,6 +65,7 @@ export const DEFAULT_POLITENESS: Politeness = {
   maxRequestsPerMinute: 120,
   requestTimeoutSecs: 30,
   maxRequestRetries: 3,
+  retryBackoffSecs: 1,
   respectRobotsTxt: true,
 };
 

@@ -48,7 +48,7 @@ describe('trawl CLI errors', () => {
   it('an unknown spider name: one line, usage exit code', async () => {
     const r = await runCli(['run', 'no_such_spider'], { env });
     expect(r.code).toBe(EXIT.usage);
-    expect(oneLine(r.stderr)).toBe('trawl: unknown spider "no_such_spider"; known spiders: demo_store');
+    expect(oneLine(r.stderr)).toBe('trawl: unknown spider "no_such_spider"; known spiders: cheapshark, demo_store, epic, gog, playstation, steam');
   });
 
   it('a malformed DATABASE_URL: one line naming the variable', async () => {
