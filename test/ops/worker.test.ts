@@ -98,4 +98,24 @@ describe('trawl worker', () => {
     await Promise.all([a.exited, b.exited]);
     expect(await query(`SELECT count(*)::int AS n FROM ops.runs WHERE step = 'crawl'`)).toEqual([{ n: 1 }]);
   });
+
+  it('two workers send one run per cron tick', async () => {
+    await query(`TRUNCATE pgboss.job, ops.runs`);
+    fs.writeFileSync(path.join(dir, 'every-minute.json'), JSON.stringify({ demo_store: { cron: '* * * * *', timezone: 'UTC', timeout_minutes: 2 } }));
+    // A crawl just now: no catch-up, so every run below comes from a tick.
+    await query(`INSERT INTO ops.runs (step, spider, status, started_at) VALUES ('crawl', 'demo_store', 'ok', now())`);
+    const extra = { SCHEDULES_FILE: path.join(dir, 'every-minute.json') };
+    const a = startWorker(extra);
+    const b = startWorker(extra);
+    const jobs = () => query(`SELECT state, date_trunc('minute', created_on) AS minute FROM pgboss.job WHERE name = 'trawl-run-demo_store'`);
+    await until('a tick to run', async () => (await jobs()).some((j) => j.state === 'completed'), 100_000);
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    await Promise.all([a.exited, b.exited]);
+    const sent = await jobs();
+    const minutes = new Set(sent.map((j) => (j.minute as Date).toISOString()));
+    expect(sent.length).toBe(minutes.size);
+    const crawls = await query(`SELECT count(*)::int AS n FROM ops.runs WHERE step = 'crawl' AND started_at > (SELECT min(started_at) FROM ops.runs)`);
+    expect(crawls[0].n).toBe(sent.filter((j) => j.state === 'completed').length);
+  });
 });
