@@ -1,36 +1,16 @@
 // The 3NF core, marts, checks and analyst access, against real Postgres.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LOCK } from '../../src/db/locks.ts';
 import { CHECKS_DIR, EtlCheckError, runChecks, runEtl } from '../../src/etl/run-etl.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { freshDatabaseEachTest } from '../helpers/test-database.ts';
 
-let dir: string;
-let rawDir: string;
-let database: Database;
-let testDb: TestDatabase;
-
-beforeEach(async () => {
-  if (database) {
-    await database.close();
-    await testDb.drop();
-  }
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-warehouse-'));
-  ({ database, testDb } = await openTestDatabase(dir));
-  rawDir = path.join(dir, 'data', 'raw');
-});
-
-afterAll(async () => {
-  await database.close();
-  await testDb.drop();
-});
+const fresh = freshDatabaseEachTest('warehouse');
 
 const T = (day: number, hour = 6) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 
@@ -61,12 +41,12 @@ const offer = (o: OfferIn) => ({
 
 async function observe(source: string, at: string, offers: OfferIn[], complete?: boolean) {
   const obs: Obs[] = offers.map((o) => ({ key: `${source}:${o.store}:${o.item}:${o.region ?? 'us'}`, at, data: offer(o) }));
-  const file = writeRawFile(rawDir, source, obs, complete === undefined ? undefined : { complete });
-  return ingestFile({ pool: database.pool, rawDir, file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  const file = writeRawFile(fresh.rawDir, source, obs, complete === undefined ? undefined : { complete });
+  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
 }
 
-const etl = (full = false) => runEtl({ database, log: silentLogger, full });
-const q = async (sql: string, params: unknown[] = []) => (await database.pool.query(sql, params)).rows;
+const etl = (full = false) => runEtl({ database: fresh.database, log: silentLogger, full });
+const q = async (sql: string, params: unknown[] = []) => (await fresh.database.pool.query(sql, params)).rows;
 
 async function coreState() {
   return {
@@ -142,7 +122,7 @@ describe('core model', () => {
     await observe('shop', T(1), [{ store: 'shop', item: 'a', title: 'A', amount: 500 }, { store: 'shop', item: 'b', title: 'B', amount: 700 }]);
     await etl();
     const [row] = await q(`SELECT l.raw_file, l.raw_line, p.amount FROM mart.price_lineage l JOIN core.prices p USING (staging_version_id) WHERE p.amount = 700`);
-    const line = fs.readFileSync(path.join(rawDir, row.raw_file), 'utf8').split('\n')[row.raw_line - 1]!;
+    const line = fs.readFileSync(path.join(fresh.rawDir, row.raw_file), 'utf8').split('\n')[row.raw_line - 1]!;
     expect(JSON.parse(line).data).toMatchObject({ store_item_id: 'b', amount: 700 });
   });
 });
@@ -166,7 +146,7 @@ describe('incremental ETL', () => {
     await observe('shop', T(1), [{ store: 'shop', item: 'a', title: 'A', amount: 1 }]);
     await etl();
     // A writer holds the staging lock with an uncommitted version, as a slow ingest would.
-    const slow = new pg.Client({ connectionString: database.url });
+    const slow = new pg.Client({ connectionString: fresh.database.url });
     await slow.connect();
     await slow.query('BEGIN');
     await slow.query('SELECT pg_advisory_xact_lock($1)', [LOCK.stagingWrite]);
@@ -209,7 +189,7 @@ describe('data checks', () => {
   ];
 
   it.each(breakages)('%s fires on broken data', async (check, statements) => {
-    const client = await database.pool.connect();
+    const client = await fresh.database.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('CREATE TEMP TABLE etl_scope ON COMMIT DROP AS SELECT listing_id FROM core.listings');
@@ -226,7 +206,7 @@ describe('data checks', () => {
   });
 
   it('a failing check rolls the ETL back and fails the run, naming the check', async () => {
-    await database.pool.query('ALTER TABLE core.prices DROP CONSTRAINT prices_currency_fkey');
+    await fresh.database.pool.query('ALTER TABLE core.prices DROP CONSTRAINT prices_currency_fkey');
     await observe('shop', T(3), [{ store: 'shop', item: 'c', title: 'C', amount: 900, currency: 'USD' }]);
     // A currency the model does not know slips past validation only because these lines have no spider.
     await observe('shop', T(3), [{ store: 'shop', item: 'd', title: 'D', amount: 900, currency: 'XXX' }]);
@@ -259,7 +239,7 @@ describe('analyst access', () => {
   it('trawl_analyst reads core and mart, cannot read staging, and cannot write', async () => {
     await observe('shop', T(1), [{ store: 'shop', item: 'a', title: 'A', amount: 500 }]);
     await etl();
-    const client = await database.pool.connect();
+    const client = await fresh.database.pool.connect();
     try {
       await client.query('SET ROLE trawl_analyst');
       expect((await client.query('SELECT count(*)::int AS n FROM mart.current_prices')).rows[0].n).toBe(1);

@@ -1,44 +1,24 @@
 // The staging semantics of DESIGN.md, each against real Postgres.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/database.ts';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
-import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { freshDatabaseEachTest } from '../helpers/test-database.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
 
-let dir: string;
-let rawDir: string;
-let database: Database;
-let testDb: TestDatabase;
-
-beforeEach(async () => {
-  if (database) {
-    await database.close();
-    await testDb.drop();
-  }
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-ingest-'));
-  ({ database, testDb } = await openTestDatabase(dir));
-  rawDir = path.join(dir, 'data', 'raw');
-});
-
-afterAll(async () => {
-  await database.close();
-  await testDb.drop();
-});
+const fresh = freshDatabaseEachTest('ingest');
 
 const T = (day: number, hour = 6) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
 const price = (amount: number, extra: Record<string, unknown> = {}) => ({ amount, currency: 'USD', ...extra });
 
 async function ingest(file: string, replay = false) {
-  return ingestFile({ pool: database.pool, rawDir, file, replay, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, replay, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
 }
 
 async function versions(key?: string) {
-  const { rows } = await database.pool.query(
+  const { rows } = await fresh.database.pool.query(
     `SELECT key, version, delisted, data, valid_from, valid_to, last_seen_at, raw_line
      FROM staging.version_history WHERE $1::text IS NULL OR key = $1 ORDER BY key, version`,
     [key ?? null],
@@ -47,7 +27,7 @@ async function versions(key?: string) {
 }
 
 function file(obs: Obs[], complete?: boolean) {
-  return writeRawFile(rawDir, 'shop', obs, complete === undefined ? undefined : { complete });
+  return writeRawFile(fresh.rawDir, 'shop', obs, complete === undefined ? undefined : { complete });
 }
 
 describe('staging semantics', () => {
@@ -168,10 +148,10 @@ describe('staging semantics', () => {
     fs.appendFileSync(f, '{"not json\n');
     const r = await ingest(f);
     expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
-    const { rows } = await database.pool.query(
+    const { rows } = await fresh.database.pool.query(
       `SELECT q.raw_line, q.reason, q.key, q.run_id, f.path FROM staging.quarantine q JOIN staging.raw_files f ON f.id = q.raw_file_id ORDER BY raw_line`,
     );
-    expect(rows[0]).toMatchObject({ raw_line: 3, reason: 'amount: expected number', key: 'b', path: path.relative(rawDir, f) });
+    expect(rows[0]).toMatchObject({ raw_line: 3, reason: 'amount: expected number', key: 'b', path: path.relative(fresh.rawDir, f) });
     expect(rows[0].run_id).toMatch(/Z-t\d+$/);
     expect(rows[1]).toMatchObject({ raw_line: 5, key: null });
     expect(rows[1].reason).toMatch(/^invalid JSON/);
@@ -203,10 +183,10 @@ describe('staging semantics', () => {
       return copy;
     });
     await Promise.all([
-      runIngest({ database, rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: files }),
-      runIngest({ database, rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: copies }),
+      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: files }),
+      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: copies }),
     ]);
-    const { rows } = await database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
+    const { rows } = await fresh.database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
     // 200 first versions + keys divisible by 7 change on day 2 and day 3: 29 * 2.
     expect(rows[0]).toEqual({ n: 200 + 29 * 2, d: 200 + 29 * 2 });
   });
