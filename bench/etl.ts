@@ -6,11 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { runEtl } from '../src/etl/run-etl.ts';
 import { silentLogger } from '../src/lib/logger.ts';
-import { ingestFile } from '../src/staging/ingest.ts';
 import { benchDatabase } from './lib/bench-db.ts';
 import { report, round } from './lib/report.ts';
+import { ingestOnePercentChange, insertPriceHistory } from './lib/synthetic-offers.ts';
 
-const DAY0 = Date.UTC(2026, 0, 1, 6);
 
 export async function run(opts: Record<string, string | undefined>): Promise<void> {
   const listings = Number(opts.listings ?? 100_000);
@@ -19,29 +18,9 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
   try {
     const pool = database.pool;
     console.error(`etl bench: generating ${listings.toLocaleString()} listings x 30 days of history in staging`);
-    const { rows } = await pool.query(`INSERT INTO staging.raw_files (path, source, finished, complete) VALUES ('bench/history.jsonl', 'bench', true, true) RETURNING id`);
-    // Each listing changes price every 6 days from its own offset: about 5 versions in 30 days.
-    await pool.query(
-      `INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, valid_from, valid_to, last_seen_at, raw_file_id, raw_line)
-       SELECT 'store' || (i % 5), 'offer', 'store' || (i % 5) || ':' || i || ':us', 'us', v,
-              sha256(convert_to(i || ':' || v, 'UTF8')), 1,
-              jsonb_build_object('store', 'store' || (i % 5), 'store_item_id', i::text, 'title', 'Game ' || (i / 3),
-                                 'url', 'https://store' || (i % 5) || '.example/' || i, 'region', 'us', 'currency', 'USD',
-                                 'status', 'available', 'amount', 1000 + ((i * 7 + v * 13) % 4000), 'regular_amount', 5000),
-              to_timestamp($2 / 1000.0) + ((v - 1) * 6 + i % 6) * interval '1 day',
-              CASE WHEN v < 5 THEN to_timestamp($2 / 1000.0) + (v * 6 + i % 6) * interval '1 day' END,
-              to_timestamp($2 / 1000.0) + ((v - 1) * 6 + i % 6) * interval '1 day',
-              $1, i
-       FROM generate_series(1, $3) i, generate_series(1, 5) v`,
-      [rows[0].id, DAY0, listings],
-    );
-    await pool.query(
-      `INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
-       SELECT source, entity, key, partition, version, hash, 1, false, to_timestamp($1 / 1000.0) + interval '30 days'
-       FROM staging.versions WHERE valid_to IS NULL`,
-      [DAY0],
-    );
-    await pool.query('ANALYZE');
+    // Five stores, three listings per title, a price change every 6 days: about 5 versions in 30 days.
+    const shape = { listings, stores: 5, listingsPerGame: 3, versions: 5, everyDays: 6 };
+    await insertPriceHistory(pool, shape);
     const versions = (await pool.query('SELECT count(*)::int AS n FROM staging.versions')).rows[0].n as number;
 
     console.error('etl bench: full build');
@@ -51,23 +30,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     await pool.query('ANALYZE');
 
     console.error('etl bench: 1% of prices change');
-    const changed = Math.round(listings / 100);
-    const at = new Date(DAY0 + 31 * 86_400_000).toISOString();
-    const file = path.join(dir, 'raw', 'bench', 'day31.jsonl');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const lines = [];
-    for (let k = 0; k < changed; k++) {
-      const i = 1 + k * 100;
-      const store = `store${i % 5}`;
-      lines.push(JSON.stringify({
-        source: store, entity: 'offer', key: `${store}:${i}:us`, partition: 'us', observed_at: at, url: null,
-        data: { store, store_item_id: String(i), title: `Game ${Math.floor(i / 3)}`, url: `https://${store}.example/${i}`, region: 'us', currency: 'USD', status: 'available', amount: 999, regular_amount: 5000 },
-        source_fields: null,
-      }));
-    }
-    fs.writeFileSync(file, `${lines.join('\n')}\n`);
-    const ingested = await ingestFile({ pool, rawDir: path.join(dir, 'raw'), file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
-    if (ingested.newVersions !== changed) throw new Error(`expected ${changed} new versions, got ${ingested.newVersions}`);
+    await ingestOnePercentChange(pool, dir, shape, 31);
     t = performance.now();
     const inc = await runEtl({ database, log: silentLogger });
     const incrementalS = (performance.now() - t) / 1000;

@@ -6,12 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { runEtl } from '../src/etl/run-etl.ts';
 import { silentLogger } from '../src/lib/logger.ts';
-import { ingestFile } from '../src/staging/ingest.ts';
 import { startS3Server } from '../test/helpers/s3-server.ts';
 import { benchDatabase } from './lib/bench-db.ts';
 import { report, round, runChild } from './lib/report.ts';
+import { DAY0, ingestOnePercentChange, insertPriceHistory } from './lib/synthetic-offers.ts';
 
-const DAY0 = Date.UTC(2026, 0, 1, 6);
 
 export async function run(opts: Record<string, string | undefined>): Promise<void> {
   const games = Number(opts.games ?? 100_000);
@@ -21,22 +20,9 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
   try {
     const pool = database.pool;
     console.error(`export bench: ${games.toLocaleString()} games with 3 prices each`);
-    const { rows } = await pool.query(`INSERT INTO staging.raw_files (path, source, finished, complete) VALUES ('bench/history.jsonl', 'bench', true, true) RETURNING id`);
-    await pool.query(
-      `INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, valid_from, valid_to, last_seen_at, raw_file_id, raw_line)
-       SELECT 'shop', 'offer', 'shop:' || i || ':us', 'us', v, sha256(convert_to(i || ':' || v, 'UTF8')), 1,
-              jsonb_build_object('store', 'shop', 'store_item_id', i::text, 'title', 'Game number ' || i, 'url', 'https://shop.example/' || i,
-                                 'region', 'us', 'currency', 'USD', 'status', 'available', 'amount', 1000 + (i * 7 + v * 13) % 4000, 'regular_amount', 5000),
-              to_timestamp($2 / 1000.0) + (v - 1) * interval '10 days',
-              CASE WHEN v < 3 THEN to_timestamp($2 / 1000.0) + v * interval '10 days' END,
-              to_timestamp($2 / 1000.0) + (v - 1) * interval '10 days', $1, i
-       FROM generate_series(1, $3) i, generate_series(1, 3) v`,
-      [rows[0].id, DAY0, games],
-    );
-    await pool.query(
-      `INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
-       SELECT source, entity, key, partition, version, hash, 1, false, valid_from FROM staging.versions WHERE valid_to IS NULL`,
-    );
+    // One store, one listing per game, a price change every 10 days: 3 versions each.
+    const shape = { listings: games, stores: 1, listingsPerGame: 1, versions: 3, everyDays: 10 };
+    await insertPriceHistory(pool, shape);
     await runEtl({ database, log: silentLogger, full: true });
     await pool.query('ANALYZE');
 
@@ -45,20 +31,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     const first = await runChild('bench/export-child.ts', [], env);
 
     console.error('export bench: 1% of prices change');
-    const changed = Math.round(games / 100);
-    const at = new Date(DAY0 + 31 * 86_400_000).toISOString();
-    const file = path.join(dir, 'raw', 'shop', 'day31.jsonl');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const lines = [];
-    for (let k = 0; k < changed; k++) {
-      const i = 1 + k * 100;
-      lines.push(JSON.stringify({
-        source: 'shop', entity: 'offer', key: `shop:${i}:us`, partition: 'us', observed_at: at, url: null, source_fields: null,
-        data: { store: 'shop', store_item_id: String(i), title: `Game number ${i}`, url: `https://shop.example/${i}`, region: 'us', currency: 'USD', status: 'available', amount: 999, regular_amount: 5000 },
-      }));
-    }
-    fs.writeFileSync(file, `${lines.join('\n')}\n`);
-    await ingestFile({ pool, rawDir: path.join(dir, 'raw'), file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    const { at } = await ingestOnePercentChange(pool, dir, shape, 31);
     await runEtl({ database, log: silentLogger });
     console.error('export bench: second export');
     const second = await runChild('bench/export-child.ts', [], { ...env, TRAWL_NOW: at });

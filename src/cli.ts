@@ -62,7 +62,7 @@ async function act(opts: { day?: number }, body: (ctx: AppContext) => Promise<Ex
   } catch (err) {
     code = err instanceof UserError ? err.exitCode : EXIT.failed;
     process.stderr.write(`trawl: ${messageOf(err).split('\n')[0]}\n`);
-    if (!(err instanceof UserError) && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${(err as Error).stack}\n`);
+    if (!(err instanceof UserError) && ctx?.log.isLevelEnabled('debug')) process.stderr.write(`${(err as Error).stack}\n`);
   } finally {
     await ctx?.close();
   }
@@ -296,7 +296,7 @@ export function buildProgram(): Command {
         const spiders = [...(await (await load.registry()).loadSpiders()).keys()];
         // Run times in ops.runs are wall-clock times, so freshness is too.
         const rows = await (await load.status()).readStatus((await ctx.database()).pool, schedules, new Date(), spiders);
-        const stale = rows.filter((r) => r.stale && schedules.some((s) => s.spider === r.spider));
+        const stale = rows.filter((r) => r.stale);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else
           process.stdout.write(

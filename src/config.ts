@@ -10,7 +10,7 @@ const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => [
 /** Every variable trawl reads, with its default and what it means (also printed by --help and .env.example). */
 export const ENV_VARS = {
   DATABASE_URL: 'Postgres connection URL. Unset: trawl starts an embedded Postgres itself.',
-  TRAWL_DATA_DIR: 'Folder for raw files and crawler state (default ./data).',
+  TRAWL_DATA_DIR: 'Folder for raw files (default ./data).',
   EXPORT_TARGET: 'Where exports go: file://<folder> or s3://<bucket>/<prefix> (default file://./public).',
   EXPORT_CACHE_MAX_AGE: 'Cache-Control max-age in seconds for stable export keys (default 3600).',
   S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
@@ -75,7 +75,6 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   rawDir: string;
-  crawlerStorageDir: string;
   exportTarget: string;
   exportCacheMaxAge: number;
   s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
@@ -113,7 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL,
     dataDir,
     rawDir: path.join(dataDir, 'raw'),
-    crawlerStorageDir: path.join(dataDir, 'crawler'),
     exportTarget: resolveFileTarget(e.EXPORT_TARGET, cwd),
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
     s3: {

@@ -1,4 +1,5 @@
-// Kysely types of the tables application code touches. ETL and export SQL live in .sql files instead.
+// Kysely types of the tables application code reaches through kysely (the run log). Set-based staging,
+// ETL and export SQL lives in .sql files instead.
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -25,41 +26,6 @@ export interface RunsTable {
 
 export type RunStatus = 'running' | 'ok' | 'partial' | 'failed';
 
-export interface RawFilesTable {
-  id: Generated<number>;
-  path: string;
-  source: string | null;
-  run_id: string | null;
-  bytes_ingested: ColumnType<number, number | undefined, number>;
-  lines_ingested: ColumnType<number, number | undefined, number>;
-  finished: Generated<boolean>;
-  complete: Generated<boolean>;
-  first_ingested_at: Generated<Date>;
-  last_ingested_at: ColumnType<Date, Date | string | undefined, Date | string>;
-}
-
-export interface QuarantineTable {
-  id: Generated<number>;
-  raw_file_id: number;
-  raw_line: number;
-  run_id: string | null;
-  source: string | null;
-  entity: string | null;
-  key: string | null;
-  reason: string;
-  line: string;
-  quarantined_at: Generated<Date>;
-}
-
-export interface EtlStateTable {
-  singleton: Generated<boolean>;
-  watermark: ColumnType<number, never, number>;
-  updated_at: ColumnType<Date, never, Date | string>;
-}
-
 export interface DB {
   'ops.runs': RunsTable;
-  'ops.etl_state': EtlStateTable;
-  'staging.raw_files': RawFilesTable;
-  'staging.quarantine': QuarantineTable;
 }

@@ -6,12 +6,12 @@ import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
+import { LOCK } from '../db/locks.ts';
 import { SQL_DIR } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { closeRun, openRun } from '../ops/runs.ts';
 
-const ETL_LOCK = 7_401_003;
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
 
 export interface EtlOptions {
@@ -73,7 +73,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   const steps = etlSteps();
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
-    await client.query('SELECT pg_advisory_lock($1)', [ETL_LOCK]);
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK.etl]);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
     const from = opts.full ? 0 : state.rows[0]!.watermark;
@@ -117,7 +117,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     await closeRun(opts.database.db, runId, 'failed', { message: messageOf(err) });
     throw err;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [ETL_LOCK]).catch(() => undefined);
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK.etl]).catch(() => undefined);
     client.release();
   }
 }

@@ -1,9 +1,9 @@
 // One run per spider at a time, across processes and machines: a session advisory lock per spider.
 // It dies with its connection, so a killed run never leaves a spider locked.
 import type pg from 'pg';
+import { LOCK } from '../db/locks.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
 
-const SPIDER_LOCK_CLASS = 7_401_100;
 
 export interface SpiderLocks {
   release(): Promise<void>;
@@ -15,7 +15,7 @@ export async function lockSpiders(pool: pg.Pool, spiders: string[]): Promise<Spi
   const held: string[] = [];
   try {
     for (const spider of [...new Set(spiders)].sort()) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [SPIDER_LOCK_CLASS, spider]);
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK.spiderClass, spider]);
       if (!rows[0]!.ok) throw new UserError(`${spider} is already running (another trawl run holds its lock)`, { exitCode: EXIT.locked });
       held.push(spider);
     }

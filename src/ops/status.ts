@@ -10,7 +10,8 @@ export interface SpiderStatus {
   last_export_at: Date | null;
   /** Hours since the last successful export of this spider's data; null if never. */
   freshness_hours: number | null;
-  stale_after_hours: number;
+  /** Null for a spider without a schedule: it is never stale. */
+  stale_after_hours: number | null;
   stale: boolean;
   records_24h: number;
   new_versions_24h: number;
@@ -37,8 +38,9 @@ export async function readStatus(pool: pg.Pool, schedules: Schedule[], now: Date
     [names, now],
   );
   return rows.map((r) => {
-    const threshold = schedules.find((s) => s.spider === r.spider)?.stale_after_hours ?? 26;
+    const threshold = schedules.find((s) => s.spider === r.spider)?.stale_after_hours ?? null;
     const freshness = r.last_export_at ? (now.getTime() - new Date(r.last_export_at).getTime()) / 3_600_000 : null;
-    return { ...r, freshness_hours: freshness === null ? null : Math.round(freshness * 10) / 10, stale_after_hours: threshold, stale: freshness === null || freshness > threshold };
+    const stale = threshold !== null && (freshness === null || freshness > threshold);
+    return { ...r, freshness_hours: freshness === null ? null : Math.round(freshness * 10) / 10, stale_after_hours: threshold, stale };
   });
 }

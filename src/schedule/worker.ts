@@ -8,6 +8,7 @@
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { LOCK } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError, EXIT } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -16,7 +17,6 @@ import { resolveSpiders } from '../spiders/registry.ts';
 import { previousTick, type Schedule } from './schedules.ts';
 
 export const queueName = (spider: string) => `trawl-run-${spider}`;
-const CATCH_UP_LOCK_CLASS = 7_401_200;
 
 export interface WorkerOptions {
   config: Config;
@@ -84,7 +84,7 @@ async function queueCatchUp(boss: PgBoss, database: Database, s: Schedule, log: 
   const client = await database.pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CATCH_UP_LOCK_CLASS, s.spider]);
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.catchUpClass, s.spider]);
     const tick = await missedTick(database, s, new Date());
     if (!tick) return;
     const key = `catch-up:${tick.toISOString()}`;

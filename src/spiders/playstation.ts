@@ -48,13 +48,12 @@ export function psOffer(p: PsProduct, locale: string): EmitInput {
   }
 }
 
-/** A categoryGridRetrieve answer: the page's products and whether more pages follow. */
-export function parsePsCategoryGrid(json: string, locale: string): { records: EmitInput[]; isLast: boolean; next: number } {
-  const body = JSON.parse(json) as { data?: { categoryGridRetrieve?: { products?: PsProduct[]; pageInfo?: { isLast?: boolean; offset?: number; size?: number } } } };
+/** The offers of a categoryGridRetrieve answer (one page of a category). */
+export function parsePsCategoryGrid(json: string, locale: string): EmitInput[] {
+  const body = JSON.parse(json) as { data?: { categoryGridRetrieve?: { products?: PsProduct[] } } };
   const grid = body.data?.categoryGridRetrieve;
   if (!grid || !Array.isArray(grid.products)) throw new Error('categoryGridRetrieve: no products');
-  const info = grid.pageInfo ?? {};
-  return { records: grid.products.map((p) => psOffer(p, locale)), isLast: info.isLast !== false, next: (info.offset ?? 0) + (info.size ?? grid.products.length) };
+  return grid.products.map((p) => psOffer(p, locale));
 }
 
 /** Products embedded in a page's __NEXT_DATA__ (the Apollo cache keyed Product:<id>:<locale>). */
@@ -97,7 +96,7 @@ export default defineSpider({
         // The grid arrives from a GraphQL call the page makes; its body may still be on its way.
         for (let waited = 0; captured.length === 0 && waited < 20_000; waited += 100) await page!.waitForTimeout(100);
         if (captured.length === 0) throw new Error(`no categoryGridRetrieve answer on ${request.url}`);
-        for (const answer of captured) for (const r of parsePsCategoryGrid(answer.body, String(request.userData.locale)).records) emit(r);
+        for (const answer of captured) for (const r of parsePsCategoryGrid(answer.body, String(request.userData.locale))) emit(r);
       },
     },
   },

@@ -31,8 +31,6 @@ export interface IngestFileResult {
   delisted: number;
   quarantined: number;
   collapsed: string[];
-  /** The byte offset the ledger now holds. */
-  offset: number;
   skipped: boolean;
 }
 
@@ -80,7 +78,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
     const size = fs.statSync(opts.file).size;
     const from = opts.replay ? { bytes: 0, lines: 0 } : entry;
     const result: IngestFileResult = {
-      path: rel, lines: 0, records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [], offset: from.bytes, skipped: false,
+      path: rel, lines: 0, records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [], skipped: false,
     };
     if (!opts.replay && from.bytes >= size) {
       await client.query('ROLLBACK');
@@ -98,6 +96,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
     let trailer: RunEnd | undefined;
     let runId: string | null = null;
     let end = from;
+    let valid = 0;
     // COPY rows go out in chunks of about 256 KB: one socket write per row would dominate.
     const rows = async function* () {
       let chunk = '';
@@ -108,6 +107,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
         if (r.control?.control === 'start') runId = r.control.run_id;
         if (r.control?.control === 'end') trailer = r.control;
         if (r.copy) chunk += r.copy;
+        if (r.copy && r.reason === undefined) valid++;
         if (chunk.length >= 262_144) {
           yield chunk;
           chunk = '';
@@ -120,7 +120,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
 
     const quarantined = await client.query(Q('quarantine_invalid'), [entry.id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const applied = await applyIncoming(client, entry.id);
+    const applied = await applyIncoming(client, entry.id, valid);
     Object.assign(result, applied);
     lap('apply');
     if (trailer) {
@@ -140,7 +140,6 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
     await client.query('COMMIT');
     lap('commit');
     opts.log.debug({ file: rel, ms: timings }, 'ingest timings');
-    result.offset = Math.max(end.bytes, entry.bytes);
     for (const partition of result.collapsed) {
       opts.log.warn({ file: rel, partition }, 'crawl record count collapsed against the last complete crawl: nothing delisted');
     }
@@ -154,10 +153,8 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
   }
 }
 
-/** Change detection over the valid rows of `incoming`, whose lines belong to one raw file. */
-export async function applyIncoming(client: pg.PoolClient, rawFileId: number): Promise<{ records: number; newVersions: number; unchanged: number }> {
-  const counted = await client.query<{ valid: number }>('SELECT count(*) FILTER (WHERE reason IS NULL)::int AS valid FROM incoming');
-  const records = counted.rows[0]!.valid;
+/** Change detection over the `records` valid rows of `incoming`, whose lines belong to one raw file. */
+export async function applyIncoming(client: pg.PoolClient, rawFileId: number, records: number): Promise<{ records: number; newVersions: number; unchanged: number }> {
   await client.query(Q('segment'));
   await client.query(Q('summarise_keys'));
   await client.query(Q('close_changed'));

@@ -68,7 +68,7 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       }
       await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
       await pipeline(Readable.from(copy.length ? [copy.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
-      const applied = await applyIncoming(client, Number(fileId));
+      const applied = await applyIncoming(client, Number(fileId), landed.length);
       await client.query('UPDATE staging.quarantine SET resolved_at = now(), retried_at = now() WHERE id = ANY($1)', [landed]);
       for (const s of still) await client.query('UPDATE staging.quarantine SET reason = $2, retried_at = now() WHERE id = $1', [s.id, s.reason]);
       await client.query('COMMIT');

@@ -34,7 +34,9 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'minio', 'minio-init', 'postgres']);
     expect(compose.services.postgres.healthcheck.test).toEqual(['CMD-SHELL', 'pg_isready -U trawl -d trawl']);
     expect(compose.services.postgres.volumes).toEqual(['pgdata:/var/lib/postgresql/data']);
-    expect(compose.services['minio-init'].command[0]).toContain('mc anonymous set download local/trawl/v1');
+    // What the app publishes is what MinIO makes public: the page and the JSON under one prefix.
+    const target = /^s3:\/\/([^/]+)\/(.+)$/.exec(compose.services.app.environment.EXPORT_TARGET)!;
+    expect(compose.services['minio-init'].command[0]).toContain(`mc anonymous set download local/${target[1]}/${target[2]}`);
     expect(compose.services.app.build).toBe('.');
     expect(compose.services.app.command).toEqual(['worker']);
     expect(compose.services.app.depends_on.postgres.condition).toBe('service_healthy');
@@ -54,7 +56,7 @@ describe('docker-compose.yml', () => {
       DEMO_PORT: String(await freePort()),
       LOG_LEVEL: 'info',
     };
-    expect(appEnv.EXPORT_TARGET).toBe('s3://trawl');
+    expect(appEnv.EXPORT_TARGET).toBe('s3://trawl/public');
     const child = spawn(process.execPath, [BIN, ...compose.services.app.command], { env: cliEnv(env) });
     let log = '';
     child.stderr.on('data', (d) => (log += d));
@@ -65,7 +67,7 @@ describe('docker-compose.yml', () => {
     while (!manifest && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       try {
-        const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'v1/manifest.json' }));
+        const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/manifest.json' }));
         manifest = JSON.parse(await obj.Body!.transformToString());
       } catch {
         // not yet published
@@ -74,7 +76,7 @@ describe('docker-compose.yml', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(manifest, log.slice(-2000)).toBeDefined();
-    const games = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'v1/games.json' }));
+    const games = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/games.json' }));
     expect(JSON.parse(await games.Body!.transformToString()).count).toBe(24);
     // JSON log lines carry the run id and spider.
     const runLines = log.split('\n').filter((l) => l.includes('"run_id"'));
