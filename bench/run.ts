@@ -5,6 +5,7 @@ const BENCHES: Record<string, () => Promise<{ run(opts: Record<string, string | 
   ingest: () => import('./ingest.ts'),
   etl: () => import('./etl.ts'),
   export: () => import('./export.ts'),
+  crawl: () => import('./crawl.ts'),
 };
 
 // Positional names, then `--option value` pairs.

@@ -12,6 +12,7 @@ import type { PipelineResult } from './pipeline/run-pipeline.ts';
 // `--help` or `status` need none of them.
 const load = {
   crawl: () => import('./crawl/run-crawl.ts'),
+  reparse: () => import('./crawl/reparse.ts'),
   demo: () => import('./demo/run-demo.ts'),
   etl: () => import('./etl/run-etl.ts'),
   export: () => import('./export/run-export.ts'),
@@ -34,7 +35,7 @@ const load = {
 
 const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
 const LOG_VARS: EnvVar[] = ['LOG_LEVEL', 'LOG_FORMAT'];
-const CRAWL_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'TRAWL_USER_AGENT', 'CHROMIUM_PATH', 'CRAWL_MAX_PAGES', 'DEMO_PORT', 'TRAWL_NOW'];
+const CRAWL_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'TRAWL_USER_AGENT', 'CHROMIUM_PATH', 'CRAWL_MAX_PAGES', 'BODY_RETENTION_DAYS', 'DEMO_PORT', 'TRAWL_NOW'];
 const EXPORT_VARS: EnvVar[] = ['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'TRAWL_NOW'];
 const INGEST_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'DELIST_MAX_MISSING_SHARE'];
 
@@ -130,15 +131,16 @@ export function buildProgram(): Command {
     .option('--day <n>', 'demo day for spiders that serve their own site; fixes the clock to that day', positiveInt)
     .option('--max-pages <n>', 'page budget for this run (default CRAWL_MAX_PAGES)', positiveInt)
     .option('--base-url <url>', 'crawl this site instead of the spider\'s own (testing a mirror)')
+    .option('--fresh', 'start a new run even if a killed one could be resumed (that one is closed as incomplete)')
     .addHelpText('after', envHelp(CRAWL_VARS))
-    .action((names: string[], o: { day?: number; maxPages?: number; baseUrl?: string }) =>
+    .action((names: string[], o: { day?: number; maxPages?: number; baseUrl?: string; fresh?: boolean }) =>
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
         const rows = [];
         const { runCrawl } = await load.crawl();
         for (const spider of await (await load.registry()).resolveSpiders(names)) {
-          const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, signal: ctx.signal });
-          rows.push({ spider: r.spider, pages: r.pages, records: r.records, invalid: r.invalid, failed: r.failedRequests, 'robots skipped': r.robotsSkipped, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) });
+          const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, fresh: o.fresh, signal: ctx.signal });
+          rows.push({ spider: r.spider, resumed: r.resumed ? 'yes' : 'no', pages: r.pages, records: r.records, invalid: r.invalid, failed: r.failedRequests, 'robots skipped': r.robotsSkipped, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) });
         }
         process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(Date.now() - started)}\n`);
         return rows.some((r) => r.invalid > 0 || r.complete !== 'yes') ? EXIT.partial : EXIT.ok;
@@ -198,6 +200,21 @@ export function buildProgram(): Command {
         const r = await (await load.quarantine()).retryQuarantine((await ctx.database()).pool, spiders);
         process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('reparse')
+    .description('Run the current parsers over a crawl run\'s stored response bodies into a new raw file, without fetching.')
+    .argument('<run-id>', 'the run id (the raw file\'s name without .jsonl)')
+    .addHelpText('after', envHelp(['TRAWL_DATA_DIR', 'BODY_RETENTION_DAYS']))
+    .action((runId: string) =>
+      act({}, async (ctx) => {
+        const started = Date.now();
+        const r = await (await load.reparse()).reparse({ runId, config: ctx.config, log: ctx.log });
+        const row = { spider: r.spider, 'from run': r.fromRun, pages: r.pages, records: r.records, invalid: r.invalid, 'failed pages': r.failedPages, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) };
+        process.stdout.write(`${formatTable([row])}\n\ntime ${seconds(Date.now() - started)}; \`trawl ingest\` lands it\n`);
+        return r.invalid > 0 || r.failedPages > 0 ? EXIT.partial : EXIT.ok;
       }),
     );
 
@@ -341,13 +358,13 @@ export function buildProgram(): Command {
   program
     .command('prune')
     .description('Apply retention: old raw files (only once ingested and archived), old export generations, old ops.runs rows.')
-    .addHelpText('after', envHelp([...DB_VARS, 'TRAWL_DATA_DIR', 'EXPORT_TARGET', 'RAW_ARCHIVE', 'RAW_RETENTION_DAYS', 'EXPORT_GENERATIONS_KEEP', 'RUNS_RETENTION_DAYS']))
+    .addHelpText('after', envHelp([...DB_VARS, 'TRAWL_DATA_DIR', 'EXPORT_TARGET', 'RAW_ARCHIVE', 'RAW_RETENTION_DAYS', 'BODY_RETENTION_DAYS', 'EXPORT_GENERATIONS_KEEP', 'RUNS_RETENTION_DAYS']))
     .action(() =>
       act({}, async (ctx) => {
         const target = (await load.targets()).openTarget(ctx.config);
         const r = await (await load.prune()).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now() });
         for (const k of r.rawFilesKept) ctx.log.warn(k, 'raw file past retention kept');
-        process.stdout.write(`pruned ${r.rawFilesDeleted} raw file(s) (${r.rawFilesKept.length} kept: not ingested or archived), ${r.exportObjectsDeleted} export object(s) (${r.generationsKept} generation(s) kept), ${r.runsDeleted} ops.runs row(s)\n`);
+        process.stdout.write(`pruned ${r.rawFilesDeleted} raw file(s) (${r.rawFilesKept.length} kept: not ingested or archived), ${r.bodyFilesDeleted} body file(s), ${r.exportObjectsDeleted} export object(s) (${r.generationsKept} generation(s) kept), ${r.runsDeleted} ops.runs row(s)\n`);
       }),
     );
 

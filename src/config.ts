@@ -29,6 +29,8 @@ export const ENV_VARS = {
   SCHEDULES_FILE: 'The schedules: per spider a cron expression, time zone and staleness threshold (default ./schedules.json).',
   ALERT_WEBHOOK_URL: 'POST a Slack-compatible JSON message here on a failed or stale run and on a collapsed crawl.',
   RAW_RETENTION_DAYS: 'trawl prune deletes raw files older than this, once ingested (and archived when RAW_ARCHIVE is set) (default 90).',
+  BODY_RETENTION_DAYS:
+    'Days the compressed response bodies of each crawl run are kept for `trawl reparse`; trawl prune deletes older ones; 0 keeps none (default 30).',
   EXPORT_GENERATIONS_KEEP: 'trawl prune keeps the content-addressed objects of this many latest export generations (default 10).',
   RUNS_RETENTION_DAYS: 'trawl prune deletes ops.runs rows older than this (default 180).',
   TRAWL_FAILPOINT: 'Fault-injection tests only: <name>[@<n>] kills the process at that named point.',
@@ -65,6 +67,7 @@ const schema = z.object({
   SCHEDULES_FILE: z.string().min(1).default('./schedules.json'),
   ALERT_WEBHOOK_URL: z.url().optional(),
   RAW_RETENTION_DAYS: int(1, 36500).default(90),
+  BODY_RETENTION_DAYS: int(0, 36500).default(30),
   EXPORT_GENERATIONS_KEEP: int(2, 10000).default(10),
   RUNS_RETENTION_DAYS: int(1, 36500).default(180),
   TRAWL_FAILPOINT: z.string().regex(/^[a-z.-]+(@\d+)?$/, 'must be <name>[@<n>]').optional(),
@@ -75,6 +78,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   rawDir: string;
+  /** Compressed response bodies per crawl run, for `trawl reparse`. */
+  bodiesDir: string;
   exportTarget: string;
   exportCacheMaxAge: number;
   s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
@@ -90,7 +95,7 @@ export interface Config {
   failpoint: string | undefined;
   schedulesFile: string;
   alertWebhookUrl: string | undefined;
-  retention: { rawDays: number; exportGenerations: number; runsDays: number };
+  retention: { rawDays: number; bodyDays: number; exportGenerations: number; runsDays: number };
   projectRoot: string;
 }
 
@@ -112,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL,
     dataDir,
     rawDir: path.join(dataDir, 'raw'),
+    bodiesDir: path.join(dataDir, 'bodies'),
     exportTarget: resolveFileTarget(e.EXPORT_TARGET, cwd),
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
     s3: {
@@ -131,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     failpoint: e.TRAWL_FAILPOINT,
     schedulesFile: path.resolve(cwd, e.SCHEDULES_FILE),
     alertWebhookUrl: e.ALERT_WEBHOOK_URL,
-    retention: { rawDays: e.RAW_RETENTION_DAYS, exportGenerations: e.EXPORT_GENERATIONS_KEEP, runsDays: e.RUNS_RETENTION_DAYS },
+    retention: { rawDays: e.RAW_RETENTION_DAYS, bodyDays: e.BODY_RETENTION_DAYS, exportGenerations: e.EXPORT_GENERATIONS_KEEP, runsDays: e.RUNS_RETENTION_DAYS },
     projectRoot: path.resolve(import.meta.dirname, '..'),
   };
 }

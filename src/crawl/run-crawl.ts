@@ -9,6 +9,7 @@ import {
   log as crawleeLog,
   LogLevel,
   PlaywrightCrawler,
+  Request,
   RequestQueue,
 } from 'crawlee';
 import type { OptionsInit } from 'got-scraping';
@@ -16,11 +17,14 @@ import { load } from 'cheerio';
 import { chromium, type Page } from 'playwright';
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
+import { failpoint } from '../lib/failpoint.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { archiveRawFile } from '../raw/raw-archive.ts';
 import { rawFileRelPath, type RawRecord, type RunEnd } from '../raw/raw-line.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
+import { BodyWriter, bodyFilePath } from './body-store.ts';
+import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
 import {
   DEFAULT_POLITENESS,
   type CrawlerKind,
@@ -40,6 +44,8 @@ export interface CrawlOptions {
   /** Demo day for spiders that serve their own site. */
   day?: number;
   maxPages?: number;
+  /** Start a new run even if an unfinished one could be resumed (that one is closed as incomplete). */
+  fresh?: boolean;
   signal?: AbortSignal;
 }
 
@@ -55,6 +61,8 @@ export interface CrawlResult {
   offDomainSkipped: number;
   budgetCut: boolean;
   complete: boolean;
+  /** This run continued an unfinished one (a killed crawl). */
+  resumed: boolean;
   /** Where RAW_ARCHIVE holds a copy. */
   archived: string | undefined;
   durationMs: number;
@@ -62,6 +70,8 @@ export interface CrawlResult {
 
 const OFF_DOMAIN = 'redirect outside the allowed domains';
 const BUDGET_REACHED = 'page budget of this run reached';
+/** An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run starts. */
+export const RESUME_WINDOW_HOURS = 12;
 
 /** Seconds to wait before a retry: the server's Retry-After (seconds or a date, capped at 5 minutes), else exponential backoff. */
 export function retryDelaySecs(retryAfter: unknown, retryCount: number, baseSecs: number, now = Date.now()): number {
@@ -100,13 +110,18 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const allowedHosts = new Set([...(spider.allowedDomains ?? []), new URL(baseUrl).host]);
   const maxPages = opts.maxPages ?? config.crawlMaxPages;
 
-  const startedAt = clock.now();
-  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
-  const writer = new RawWriter(path.join(config.rawDir, rawFileRelPath(spider.name, startedAt, runId)));
-  writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
+  const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), opts.fresh ?? false, log);
+  const startedAt = journal?.startedAt ?? clock.now();
+  const runId = journal?.runId ?? `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
+  const rawRel = rawFileRelPath(spider.name, startedAt, runId);
+  const writer = new RawWriter(path.join(config.rawDir, rawRel));
+  if (!journal) writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
+  const bodies = config.retention.bodyDays > 0 ? new BodyWriter(bodyFilePath(config.bodiesDir, rawRel)) : undefined;
 
-  const stats = { pages: 0, records: 0, invalid: 0, failed: 0, robots: 0, offDomain: 0, browserMissing: 0 };
-  const partitions: Record<string, number> = {};
+  const stats = { pages: journal?.done.size ?? 0, records: journal?.records ?? 0, invalid: journal?.invalid ?? 0, failed: 0, robots: 0, offDomain: journal?.offDomain ?? 0, browserMissing: 0 };
+  const partitions: Record<string, number> = { ...journal?.partitions };
+  const done = journal?.done ?? new Set<string>();
+  if (journal) log.info({ run_id: runId, pages_done: done.size, records: stats.records, cut_bytes: journal.truncatedBytes }, 'resuming an unfinished run');
   const progress = startProgress({ label: `crawl ${spider.name}`, log });
   const crawleeConfig = new Configuration({ persistStorage: false, purgeOnStart: true });
   const queues = new Map<CrawlerKind, RequestQueue>();
@@ -119,32 +134,44 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     return q;
   };
 
-  const enqueue = async (requests: SpiderRequest | SpiderRequest[]) => {
+  /** What one page produced; written in one go when its handler has finished. */
+  interface PageOutput {
+    lines: RawRecord[];
+    enqueued: SpiderRequest[];
+    offDomain: number;
+  }
+  const enqueue = async (requests: SpiderRequest | SpiderRequest[], from?: PageOutput) => {
     for (const r of Array.isArray(requests) ? requests : [requests]) {
       const route = spider.routes[r.label];
       if (!route) throw new Error(`spider ${spider.name}: no route ${r.label} for ${r.url}`);
       if (!allowedHosts.has(new URL(r.url).host)) {
         stats.offDomain++;
+        if (from) from.offDomain++;
         log.warn({ url: r.url }, 'request outside the allowed domains skipped');
         continue;
       }
-      await (await queueFor(route.kind ?? spider.kind)).addRequest({
-        url: r.url,
-        label: r.label,
-        userData: r.userData ?? {},
-        ...(r.uniqueKey ? { uniqueKey: r.uniqueKey } : {}),
-      });
+      from?.enqueued.push(r);
+      const uniqueKey = new Request({ url: r.url, ...(r.uniqueKey ? { uniqueKey: r.uniqueKey } : {}) }).uniqueKey;
+      if (done.has(uniqueKey)) continue;
+      await (await queueFor(route.kind ?? spider.kind)).addRequest({ url: r.url, label: r.label, userData: r.userData ?? {}, uniqueKey });
     }
   };
 
-  const emitFor = (url: string) => (input: EmitInput) => {
-    const line = toRawLine(spider, input, url, clock.now());
-    if (line.invalid) stats.invalid++;
-    else {
-      stats.records++;
-      partitions[line.partition ?? 'all'] = (partitions[line.partition ?? 'all'] ?? 0) + 1;
+  /** A page's lines and its marker in one write: the file then says the page is done. */
+  const commitPage = (request: { url: string; uniqueKey: string; label?: string; userData: Record<string, unknown> }, out: PageOutput, body: string, captured: { url: string; body: string }[]) => {
+    bodies?.add({ key: request.uniqueKey, url: request.url, label: request.label ?? '', userData: request.userData, fetched_at: clock.now().toISOString(), body, captured });
+    const marker: PageMarker = { control: 'page', key: request.uniqueKey, enqueued: out.enqueued, ...(out.offDomain ? { off_domain: out.offDomain } : {}) };
+    failpoint('crawl.before-page-write');
+    writer.write([...out.lines.map((l) => JSON.stringify(l)), JSON.stringify(marker)]);
+    done.add(request.uniqueKey);
+    failpoint('crawl.after-page-write');
+    for (const line of out.lines) {
+      if (line.invalid) stats.invalid++;
+      else {
+        stats.records++;
+        partitions[line.partition ?? 'all'] = (partitions[line.partition ?? 'all'] ?? 0) + 1;
+      }
     }
-    writer.add(line);
   };
 
   // Responses a browser route asked to capture, per request, registered before navigation.
@@ -157,20 +184,24 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       log.warn({ url: request.url, redirectedTo: loaded }, 'redirect outside the allowed domains ignored');
       return;
     }
+    // Written by an earlier attempt of this run just before it was killed.
+    if (done.has(request.uniqueKey)) return;
     const route = spider.routes[request.label ?? '']!;
+    const out: PageOutput = { lines: [], enqueued: [], offDomain: 0 };
+    const captured = captures.get(request.uniqueKey) ?? [];
     await route.handle({
       request: { url: request.url, label: request.label ?? '', userData: request.userData },
       body,
       $: kind === 'http' ? undefined : load(body),
       page,
       baseUrl,
-      captured: captures.get(request.uniqueKey) ?? [],
-      enqueue,
-      emit: emitFor(request.url),
+      captured,
+      enqueue: (r) => enqueue(r, out),
+      emit: (input: EmitInput) => void out.lines.push(toRawLine(spider, input, request.url, clock.now())),
       log,
     });
-    // The page's lines reach the file before Crawlee marks the request handled.
-    writer.flush();
+    // The page is on disk before Crawlee marks the request handled. A browser page is kept as rendered.
+    commitPage(request, out, page ? await page.content() : body, captured);
     captures.delete(request.uniqueKey);
     stats.pages++;
     progress.update({ pages: stats.pages, records: stats.records, invalid: stats.invalid, failed: stats.failed });
@@ -180,7 +211,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   // registrable domain (IP addresses, localhost) and so could not be shown to work.
   const hostNext = new Map<string, number>();
   // The page budget is a hard cap on fetches: a slot is taken before each one.
-  let fetchesStarted = 0;
+  let fetchesStarted = stats.pages;
   let budgetSkipped = 0;
   const takeBudget = (request: { noRetry: boolean }) => {
     if (fetchesStarted >= maxPages) {
@@ -200,6 +231,8 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   };
 
   const common = {
+    // A fixed concurrency: Crawlee's autoscaling starts at one and climbs slowly.
+    minConcurrency: politeness.maxConcurrency,
     maxConcurrency: politeness.maxConcurrency,
     maxRequestsPerMinute: politeness.maxRequestsPerMinute,
     maxRequestRetries: politeness.maxRequestRetries,
@@ -310,6 +343,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   opts.signal?.addEventListener('abort', onAbort);
   try {
     await enqueue(spider.start({ baseUrl }));
+    if (journal) await enqueue(journal.enqueued);
     // Phases: each kind of crawler drains its queue; handlers may feed other kinds' queues.
     for (let pass = 0; pass < 100 && !aborted; pass++) {
       let worked = false;
@@ -340,6 +374,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   } catch (err) {
     progress.done();
     writer.abandon();
+    bodies?.close();
     await site?.close();
     throw err;
   } finally {
@@ -350,7 +385,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   let unfinished = 0;
   for (const q of queues.values()) if (!(await q.isFinished())) unfinished++;
   const budgetCut = budgetSkipped > 0 || (unfinished > 0 && fetchesStarted >= maxPages);
-  const complete = !aborted && unfinished === 0 && stats.failed === 0 && stats.browserMissing === 0 && stats.offDomain === 0;
+  const complete = !aborted && !budgetCut && unfinished === 0 && stats.failed === 0 && stats.browserMissing === 0 && stats.offDomain === 0;
   const end: RunEnd = {
     control: 'end',
     run_id: runId,
@@ -365,6 +400,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     failed_requests: stats.failed + stats.browserMissing,
     budget_cut: budgetCut,
   };
+  bodies?.close();
   const rawFile = writer.finish(end);
   for (const q of queues.values()) await q.drop().catch(() => undefined);
   await site?.close();
@@ -388,9 +424,50 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     offDomainSkipped: stats.offDomain,
     budgetCut,
     complete,
+    resumed: journal !== undefined,
     archived,
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * The newest unfinished run of a spider, to resume, unless `fresh` or older than the resume window.
+ * Every other unfinished run is closed as incomplete so ingest takes its records.
+ */
+async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fresh: boolean, log: Logger): Promise<Journal | undefined> {
+  const parts = unfinishedRuns(rawDir, spider);
+  let resume: Journal | undefined;
+  for (const [i, part] of parts.entries()) {
+    let journal: Journal;
+    try {
+      journal = await readJournal(part);
+    } catch (err) {
+      fs.renameSync(part, `${part}.unreadable`);
+      log.warn({ file: part, err: (err as Error).message }, 'unfinished raw file unreadable: set aside');
+      continue;
+    }
+    const young = now.getTime() - journal.startedAt.getTime() < RESUME_WINDOW_HOURS * 3_600_000;
+    if (i === parts.length - 1 && !fresh && young) {
+      resume = journal;
+      continue;
+    }
+    new RawWriter(part.replace(/\.part$/, '')).finish({
+      control: 'end',
+      run_id: journal.runId,
+      source: spider,
+      started_at: journal.startedAt.toISOString(),
+      finished_at: now.toISOString(),
+      complete: false,
+      partitions: journal.partitions,
+      pages: journal.done.size,
+      records: journal.records,
+      invalid: journal.invalid,
+      failed_requests: 0,
+      budget_cut: false,
+    });
+    log.warn({ file: part, pages: journal.done.size, records: journal.records }, 'unfinished run closed as incomplete');
+  }
+  return resume;
 }
 
 /** Validates an emitted record into a raw line; an invalid one is kept, flagged with its reason. */

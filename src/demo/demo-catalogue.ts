@@ -61,3 +61,25 @@ export function demoCatalogue(day: number): DemoProduct[] {
   }
   return products;
 }
+
+/**
+ * The demo catalogue with `extra` generated products after it (p100, p101, ...), for crawls big enough
+ * to kill mid-way and to benchmark. Their prices vary with the day like a real shop's, a few at a time.
+ * With `js` false, no page needs a browser.
+ */
+export function scaledCatalogue(day: number, extra: number, js = true): DemoProduct[] {
+  const products = demoCatalogue(day).map((p) => (js ? p : { ...p, js: false }));
+  for (let i = 0; i < extra; i++) {
+    const usd = 499 + (i % 50) * 100;
+    // One product in 97 is on sale on a given day.
+    const sale = (i + day) % 97 === 0;
+    products.push({
+      id: `p${100 + i}`,
+      title: `Generated Game ${100 + i}`,
+      js: false,
+      reviews: 10 + (i % 500),
+      offers: { us: sale ? offer(usd - 200, usd) : offer(usd), eu: offer(usd - 100) },
+    });
+  }
+  return products;
+}

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatAmount } from '../lib/money.ts';
-import { demoCatalogue, DEMO_REGIONS, type DemoOffer, type DemoProduct } from './demo-catalogue.ts';
+import { DEMO_REGIONS, scaledCatalogue, type DemoOffer, type DemoProduct } from './demo-catalogue.ts';
 
 export const DEMO_PAGE_SIZE = 5;
 
@@ -11,16 +11,26 @@ export interface DemoServer {
   setDay(day: number): void;
   /** Requests served per path, to show what a crawler fetched (robots.txt included). */
   hits: Map<string, number>;
+  /** Every request (path and query) with its time, in order: what a resumed crawl fetched again. */
+  requests: { url: string; at: number }[];
   close(): Promise<void>;
 }
 
-export async function startDemoServer(opts: { day: number; port?: number }): Promise<DemoServer> {
-  let day = opts.day;
+/** `extraProducts` scales the shop up for big crawls; `js: false` renders every page on the server. */
+export async function startDemoServer(opts: { day: number; port?: number; extraProducts?: number; js?: boolean }): Promise<DemoServer> {
+  // Built once per day: a scaled shop answers thousands of requests from it.
+  const build = (d: number) => {
+    const list = scaledCatalogue(d, opts.extraProducts ?? 0, opts.js ?? true);
+    return { list, byId: new Map(list.map((p) => [p.id, p])) };
+  };
+  let catalogue = build(opts.day);
   const hits = new Map<string, number>();
+  const requests: { url: string; at: number }[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
-    const page = route(url, demoCatalogue(day));
+    requests.push({ url: url.pathname + url.search, at: Date.now() });
+    const page = route(url, catalogue.list, catalogue.byId);
     res.writeHead(page.status, { 'content-type': page.type, 'cache-control': 'no-store' });
     res.end(page.body);
   });
@@ -33,10 +43,10 @@ export async function startDemoServer(opts: { day: number; port?: number }): Pro
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     setDay: (d) => {
-      demoCatalogue(d); // validates
-      day = d;
+      catalogue = build(d);
     },
     hits,
+    requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -51,7 +61,7 @@ interface Page {
   body: string;
 }
 
-function route(url: URL, catalogue: DemoProduct[]): Page {
+function route(url: URL, catalogue: DemoProduct[], byId: Map<string, DemoProduct>): Page {
   if (url.pathname === '/robots.txt') {
     return { status: 200, type: 'text/plain', body: 'User-agent: *\nDisallow: /admin/\n' };
   }
@@ -60,7 +70,7 @@ function route(url: URL, catalogue: DemoProduct[]): Page {
   }
   const product = /^\/product\/(p\d+)$/.exec(url.pathname);
   if (product) {
-    const p = catalogue.find((c) => c.id === product[1]);
+    const p = byId.get(product[1]!);
     if (p) return html(p.title, p.js ? jsProductBody(p) : productBody(p));
   }
   if (url.pathname.startsWith('/admin/')) {

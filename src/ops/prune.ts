@@ -13,6 +13,7 @@ import type { Manifest } from '../export/run-export.ts';
 export interface PruneResult {
   rawFilesDeleted: number;
   rawFilesKept: { file: string; reason: string }[];
+  bodyFilesDeleted: number;
   exportObjectsDeleted: number;
   generationsKept: number;
   runsDeleted: number;
@@ -20,7 +21,7 @@ export interface PruneResult {
 
 export async function prune(opts: { config: Config; pool: pg.Pool; target: ExportTarget; now: Date }): Promise<PruneResult> {
   const { config, pool, now } = opts;
-  const result: PruneResult = { rawFilesDeleted: 0, rawFilesKept: [], exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0 };
+  const result: PruneResult = { rawFilesDeleted: 0, rawFilesKept: [], bodyFilesDeleted: 0, exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0 };
 
   const cutoff = now.getTime() - config.retention.rawDays * 86_400_000;
   for (const file of listRawFiles(config.rawDir)) {
@@ -40,6 +41,14 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
     result.rawFilesDeleted++;
   }
 
+  // Response bodies serve only `trawl reparse`: they go by age alone.
+  const bodyCutoff = now.getTime() - config.retention.bodyDays * 86_400_000;
+  for (const file of listBodyFiles(config.bodiesDir)) {
+    if (!(Date.parse(path.basename(path.dirname(file))) < bodyCutoff)) continue;
+    fs.rmSync(file);
+    result.bodyFilesDeleted++;
+  }
+
   const generations = (await opts.target.list('v1/manifests/')).filter((k) => k.endsWith('.json')).sort();
   const kept = generations.slice(-config.retention.exportGenerations);
   result.generationsKept = kept.length;
@@ -56,6 +65,15 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   const runs = await pool.query(`DELETE FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'`, [now, config.retention.runsDays]);
   result.runsDeleted = runs.rowCount ?? 0;
   return result;
+}
+
+/** <bodies dir>/<source>/<YYYY-MM-DD>/<run id>.bodies.jsonl.gz */
+function listBodyFiles(bodiesDir: string): string[] {
+  if (!fs.existsSync(bodiesDir)) return [];
+  return fs
+    .readdirSync(bodiesDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.bodies.jsonl.gz'))
+    .map((f) => path.join(bodiesDir, f));
 }
 
 async function isArchived(config: Config, rel: string): Promise<boolean> {

@@ -1,5 +1,6 @@
-// Appends raw lines as a crawl goes: each page's lines reach the file before the page counts as done,
-// so a killed crawl loses nothing it had finished. The file is fsynced and renamed when the run ends.
+// Appends raw lines as a crawl goes: each page's lines reach the file in one write before the page
+// counts as done, so a killed crawl loses nothing it had finished and a resumed one continues the same
+// file (opened for append). The file is fsynced and renamed when the run ends.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunEnd, RunStart } from './raw-line.ts';
@@ -8,7 +9,6 @@ export class RawWriter {
   readonly finalPath: string;
   readonly partPath: string;
   private fd: number;
-  private pending: string[] = [];
   private closed = false;
 
   constructor(finalPath: string) {
@@ -18,29 +18,19 @@ export class RawWriter {
     this.fd = fs.openSync(this.partPath, 'a');
   }
 
-  /** Queues one line; `flush` writes it. */
-  add(line: object): void {
+  /** Writes serialised lines in one write call: a page and its marker land together. */
+  write(lines: string[]): void {
     if (this.closed) throw new Error(`raw file ${this.finalPath} is already closed`);
-    this.pending.push(JSON.stringify(line));
-  }
-
-  /** Writes queued lines in one write call. */
-  flush(): void {
-    if (this.pending.length === 0) return;
-    const chunk = `${this.pending.join('\n')}\n`;
-    this.pending = [];
-    fs.writeSync(this.fd, chunk);
+    if (lines.length > 0) fs.writeSync(this.fd, `${lines.join('\n')}\n`);
   }
 
   start(line: RunStart): void {
-    this.add(line);
-    this.flush();
+    this.write([JSON.stringify(line)]);
   }
 
   /** Writes the closing line, fsyncs, and gives the file its final name. */
   finish(end: RunEnd): string {
-    this.add(end);
-    this.flush();
+    this.write([JSON.stringify(end)]);
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;
@@ -52,7 +42,6 @@ export class RawWriter {
   /** Closes without finishing: the .part file stays for a resumed run or a crash ingest. */
   abandon(): void {
     if (this.closed) return;
-    this.flush();
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;

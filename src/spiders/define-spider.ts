@@ -30,7 +30,7 @@ export interface HandlerContext {
   body: string;
   /** Parsed HTML (cheerio and playwright routes). */
   $: CheerioAPI | undefined;
-  /** The browser page (playwright routes only). */
+  /** The browser page (playwright routes only). Undefined under `trawl reparse`: a browser route then reads `body` (the page as rendered) and `captured`. */
   page: Page | undefined;
   baseUrl: string;
   /** Browser routes with `capture`: the bodies of the page's responses it matched, as they arrived. */

@@ -92,9 +92,10 @@ export default defineSpider({
     },
     PRODUCT_JS: {
       kind: 'playwright',
-      async handle({ page, request, emit }) {
-        await page!.waitForSelector('#offers .offer', { timeout: 15_000 });
-        const parsed = parseDemoProductPage(await page!.content(), request.url);
+      async handle({ page, body, request, emit }) {
+        // Without a page (`trawl reparse`), the body is the page as it was rendered.
+        if (page) await page.waitForSelector('#offers .offer', { timeout: 15_000 });
+        const parsed = parseDemoProductPage(page ? await page.content() : body, request.url);
         for (const record of demoOffers(parsed, request.url)) emit(record);
       },
     },

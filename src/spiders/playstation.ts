@@ -94,7 +94,7 @@ export default defineSpider({
       capture: isGridResponse,
       async handle({ page, request, captured, emit }) {
         // The grid arrives from a GraphQL call the page makes; its body may still be on its way.
-        for (let waited = 0; captured.length === 0 && waited < 20_000; waited += 100) await page!.waitForTimeout(100);
+        for (let waited = 0; page && captured.length === 0 && waited < 20_000; waited += 100) await page.waitForTimeout(100);
         if (captured.length === 0) throw new Error(`no categoryGridRetrieve answer on ${request.url}`);
         for (const answer of captured) for (const r of parsePsCategoryGrid(answer.body, String(request.userData.locale))) emit(r);
       },

@@ -225,6 +225,8 @@ export function toIncomingRow(
   if (obj && typeof obj === 'object' && 'control' in obj) {
     const control = (obj as { control: unknown }).control;
     if (control === 'start') return { control: obj as { control: 'start'; run_id: string } };
+    // A crawl's page marker (its resume journal): not a record.
+    if (control === 'page') return {};
     const end = runEndSchema.safeParse(obj);
     if (end.success) return { control: end.data };
     return quarantine(`invalid run trailer: ${end.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -152,6 +152,14 @@ describe('politeness', () => {
     expect(end).toMatchObject({ control: 'end', complete: false, budget_cut: true });
   });
 
+  it('a budget spent on retries leaves the crawl incomplete, though nothing is left queued', async () => {
+    const server = await misbehavingServer((p, _n, res) => (p === '/flaky' ? res.writeHead(503).end('busy') : ok(res)));
+    const r = await crawl(testSpider(['/flaky'], { maxRequestRetries: 5 }), server.url, {}, 3);
+    await server.close();
+    expect(server.hits.filter((h) => h.path === '/flaky')).toHaveLength(3);
+    expect(r).toMatchObject({ records: 0, budgetCut: true, complete: false });
+  });
+
   it('reads Retry-After in seconds or as a date, and backs off exponentially otherwise', () => {
     expect(retryDelaySecs('7', 0, 1)).toBe(7);
     expect(retryDelaySecs(new Date(Date.UTC(2026, 0, 1, 0, 0, 30)).toUTCString(), 0, 1, Date.UTC(2026, 0, 1))).toBe(30);

@@ -149,8 +149,18 @@ describe('prune', () => {
     const target = openTarget(config);
     for (let i = 0; i < 2; i++) await runExport({ database, target, clock: systemClock, log: silentLogger, cacheMaxAge: 60 });
     const generationsBefore = (await target.list('v1/manifests/')).length;
-    const r = await prune({ config: { ...config, retention: { rawDays: 30, exportGenerations: 2, runsDays: 180 } }, pool: database.pool, target, now: new Date('2026-12-31T00:00:00Z') });
+    // Bodies of a run from long ago, and of one within the body retention.
+    const oldBodies = path.join(config.bodiesDir, 'demo_store', '2020-01-01', '20200101T060000Z-aaaaaa.bodies.jsonl.gz');
+    const newBodies = path.join(config.bodiesDir, 'demo_store', '2026-12-30', '20261230T060000Z-bbbbbb.bodies.jsonl.gz');
+    for (const f of [oldBodies, newBodies]) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, '');
+    }
+    const r = await prune({ config: { ...config, retention: { rawDays: 30, bodyDays: 7, exportGenerations: 2, runsDays: 180 } }, pool: database.pool, target, now: new Date('2026-12-31T00:00:00Z') });
     expect(r.rawFilesDeleted).toBeGreaterThan(0);
+    expect(r.bodyFilesDeleted).toBeGreaterThanOrEqual(1);
+    expect(fs.existsSync(oldBodies)).toBe(false);
+    expect(fs.existsSync(newBodies)).toBe(true);
     expect(r.rawFilesKept).toEqual([{ file: path.relative(rawDir, orphan), reason: 'not fully ingested' }]);
     expect(fs.existsSync(orphan)).toBe(true);
     expect(r.runsDeleted).toBe(1);
