@@ -2,7 +2,6 @@
 // Usage: crawl-child.ts fetch|crawlee|trawl <base url> <concurrency> <data dir>
 import fs from 'node:fs';
 import path from 'node:path';
-import { CheerioCrawler, Configuration } from 'crawlee';
 import { loadConfig } from '../src/config.ts';
 import { runCrawl } from '../src/crawl/run-crawl.ts';
 import { fixedClock } from '../src/lib/clock.ts';
@@ -36,6 +35,7 @@ if (mode === 'fetch') {
 } else if (mode === 'crawlee') {
   // Bare Crawlee with its default storage: a persisted request queue and pushData into its dataset.
   process.env.CRAWLEE_STORAGE_DIR = dataDir;
+  const { CheerioCrawler, Configuration } = await import('crawlee');
   const crawler = new CheerioCrawler(
     {
       minConcurrency: concurrency,

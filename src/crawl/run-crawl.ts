@@ -2,19 +2,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  CheerioCrawler,
-  Configuration,
-  HttpCrawler,
-  log as crawleeLog,
-  LogLevel,
-  PlaywrightCrawler,
-  Request,
-  RequestQueue,
-} from 'crawlee';
+import v8 from 'node:v8';
+// Crawlee's parts rather than its umbrella package, and Playwright only when a browser page is due:
+// the umbrella loads every crawler kind (about 55 MB of resident memory for nothing).
+import { CheerioCrawler } from '@crawlee/cheerio';
+import { Configuration, log as crawleeLog, LogLevel, Request, RequestQueue } from '@crawlee/core';
+import { HttpCrawler } from '@crawlee/http';
 import type { OptionsInit } from 'got-scraping';
-import { load } from 'cheerio';
-import { chromium, type Page } from 'playwright';
+import { load, type CheerioAPI } from 'cheerio';
+import type { Page } from 'playwright';
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -102,6 +98,9 @@ export const CHROMIUM_ARGS = [
 
 export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const { spider, config, log, clock } = opts;
+  // A crawl allocates fast (a parsed page per request) and keeps little; V8 would let the garbage grow
+  // to several times the live heap before collecting it (measured: 390 MB peak instead of 220 MB).
+  v8.setFlagsFromString('--heap-growing-percent=25');
   crawleeLog.setLevel(log.isLevelEnabled('debug') ? LogLevel.INFO : LogLevel.OFF);
   const started = Date.now();
   const site = spider.serve && !opts.baseUrl ? await spider.serve({ day: opts.day ?? 1, port: config.demoPort }) : undefined;
@@ -176,7 +175,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
 
   // Responses a browser route asked to capture, per request, registered before navigation.
   const captures = new Map<string, { url: string; body: string }[]>();
-  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; uniqueKey: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> } }, body: string, page?: Page) => {
+  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; uniqueKey: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> }; $?: CheerioAPI }, body: string, page?: Page) => {
     const { request } = ctx;
     const loaded = request.loadedUrl ?? request.url;
     if (!allowedHosts.has(new URL(loaded).host)) {
@@ -189,10 +188,15 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     const route = spider.routes[request.label ?? '']!;
     const out: PageOutput = { lines: [], enqueued: [], offDomain: 0 };
     const captured = captures.get(request.uniqueKey) ?? [];
+    // Parsed HTML: the Cheerio crawler's own, else parsed on first use.
+    let $ = kind === 'cheerio' ? ctx.$ : undefined;
     await route.handle({
       request: { url: request.url, label: request.label ?? '', userData: request.userData },
       body,
-      $: kind === 'http' ? undefined : load(body),
+      get $() {
+        if (kind !== 'http') $ ??= load(body);
+        return $;
+      },
       page,
       baseUrl,
       captured,
@@ -278,17 +282,20 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     takeBudget(request);
     await spaceRequest(request.url);
     gotOptions.headers = { ...gotOptions.headers, 'user-agent': config.userAgent };
+    // trawl says who it is: no generated browser-like headers (costly per request, and they would pose as a browser).
+    (gotOptions as { useHeaderGenerator?: boolean }).useHeaderGenerator = false;
     gotOptions.hooks = { ...gotOptions.hooks, beforeRedirect: [...(gotOptions.hooks?.beforeRedirect ?? []), refuseOffDomainRedirect] };
   };
 
-  const makeCrawler = (kind: CrawlerKind, requestQueue: RequestQueue, budget: number): RunnableCrawler | undefined => {
+  const makeCrawler = async (kind: CrawlerKind, requestQueue: RequestQueue, budget: number): Promise<RunnableCrawler | undefined> => {
     const shared = { ...common, requestQueue, maxRequestsPerCrawl: budget };
     if (kind === 'cheerio') {
       return new CheerioCrawler(
         {
           ...shared,
           preNavigationHooks: [gotHook],
-          requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
+          // Crawlee's cheerio is the same library, typed through its CommonJS build.
+          requestHandler: async (ctx) => handle(kind, { request: ctx.request, $: ctx.$ as unknown as CheerioAPI }, ctx.body.toString()),
         },
         crawleeConfig,
       );
@@ -305,6 +312,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       );
     }
     if (!fs.existsSync(config.chromiumPath)) return undefined;
+    const [{ PlaywrightCrawler }, { chromium }] = await Promise.all([import('@crawlee/playwright'), import('playwright')]);
     return new PlaywrightCrawler(
       {
         ...shared,
@@ -354,7 +362,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
           if (!(await queue.isFinished())) budgetSkipped++;
           break;
         }
-        const crawler = makeCrawler(kind, queue, budget);
+        const crawler = await makeCrawler(kind, queue, budget);
         if (!crawler) {
           const pending = (await queue.getTotalCount()) - (await queue.handledCount());
           stats.browserMissing += pending;
