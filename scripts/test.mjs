@@ -20,7 +20,30 @@ const r = spawnSync('node_modules/.bin/vitest', ['run', '--reporter=default', '-
   env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
 });
 if (fs.existsSync(report)) {
-  const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(fs.readFileSync(report, 'utf8'));
+  const { numPassedTests, numFailedTests, numPendingTests, testResults } = JSON.parse(fs.readFileSync(report, 'utf8'));
+  printFaultSummary(testResults);
   console.log(`\n${numPassedTests} passed, ${numFailedTests} failed${numPendingTests ? `, ${numPendingTests} skipped` : ''}`);
 }
 process.exit(r.status ?? 1);
+
+/** The fault-injection suite's summary: per scenario (a describe block in test/faults), trials and passed. */
+function printFaultSummary(testResults) {
+  const rows = new Map();
+  for (const file of testResults) {
+    if (!file.name.includes('/test/faults/')) continue;
+    for (const t of file.assertionResults) {
+      const scenario = t.ancestorTitles[0] ?? t.title;
+      const row = rows.get(scenario) ?? { trials: 0, passed: 0 };
+      row.trials++;
+      if (t.status === 'passed') row.passed++;
+      rows.set(scenario, row);
+    }
+  }
+  if (rows.size === 0) return;
+  const width = Math.max(8, ...[...rows.keys()].map((k) => k.length));
+  const line = (a, b, c) => `${String(a).padEnd(width)}  ${String(b).padStart(6)}  ${String(c).padStart(6)}`;
+  const total = [...rows.values()].reduce((t, r) => ({ trials: t.trials + r.trials, passed: t.passed + r.passed }), { trials: 0, passed: 0 });
+  console.log(`\nfault-injection suite\n\n${line('scenario', 'trials', 'passed')}\n${'-'.repeat(width + 16)}`);
+  for (const [scenario, r] of rows) console.log(line(scenario, r.trials, r.passed));
+  console.log(line('all', total.trials, total.passed));
+}

@@ -261,15 +261,16 @@ export function buildProgram(): Command {
     .argument('[spider...]', 'spider names (see `trawl spiders`)')
     .option('--all', 'every spider in the schedules file')
     .option('--day <n>', 'demo day for spiders that serve their own site; fixes the clock to that day', positiveInt)
+    .option('--base-url <url>', 'crawl this site instead of the spider\'s own (testing a mirror)')
     .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS, 'SCHEDULES_FILE', 'ALERT_WEBHOOK_URL']))
-    .action((names: string[], o: { all?: boolean; day?: number }) =>
+    .action((names: string[], o: { all?: boolean; day?: number; baseUrl?: string }) =>
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
         if (o.all) names = (await load.schedules()).loadSchedules(ctx.config.schedulesFile).map((s) => s.spider);
         if (names.length === 0) throw new UserError('name at least one spider, or --all', { exitCode: EXIT.usage });
         const spiders = await (await load.registry()).resolveSpiders(names);
         const { runPipeline } = await load.pipeline();
-        const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, signal: ctx.signal });
+        const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, baseUrl: o.baseUrl, signal: ctx.signal });
         return printPipeline([{ label: names.join(','), result }], Date.now() - started);
       }),
     );

@@ -64,6 +64,8 @@ export async function readJournal(partPath: string): Promise<Journal> {
       for (const [p, n] of Object.entries(page.partitions)) journal.partitions[p] = (journal.partitions[p] ?? 0) + n;
       page = { records: 0, invalid: 0, partitions: {} };
       keepBytes = line.endOffset;
+    } else if (obj.control !== undefined) {
+      continue; // an end line torn off a run killed while finishing: the run is finished again
     } else if (typeof obj.invalid === 'string') {
       page.invalid++;
     } else {

@@ -423,7 +423,9 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     budget_cut: budgetCut,
   };
   bodies?.close();
+  failpoint('crawl.before-finish');
   const rawFile = writer.finish(end);
+  failpoint('crawl.after-finish');
   for (const q of queues.values()) await q.drop().catch(() => undefined);
   await site?.close();
   let archived: string | undefined;

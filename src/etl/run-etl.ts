@@ -10,6 +10,7 @@ import { LOCK } from '../db/locks.ts';
 import { SQL_DIR } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { failpoint } from '../lib/failpoint.ts';
 import { closeRun, openRun } from '../ops/runs.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
@@ -89,18 +90,22 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
         throw new Error(`etl step ${step}: ${messageOf(err)}`, { cause: err });
       }
       opts.log.debug({ step, ms: Date.now() - t }, 'etl step done');
+      failpoint('etl.step');
     }
     await client.query(
       `CREATE TEMP TABLE etl_scope ON COMMIT DROP AS
        SELECT DISTINCT core.public_id('l', store_id || ':' || store_item_id) AS listing_id
        FROM (SELECT store_id, store_item_id FROM etl_offer_versions UNION SELECT store_id, store_item_id FROM etl_assign) t`,
     );
+    failpoint('etl.before-checks');
     await runChecks(client);
     const counts = await client.query<{ keys: number; prices: number }>(
       'SELECT (SELECT count(*) FROM etl_keys)::int AS keys, (SELECT count(*) FROM etl_offer_versions)::int AS prices',
     );
     await client.query('UPDATE ops.etl_state SET watermark = $1, updated_at = now()', [to]);
+    failpoint('etl.before-commit');
     await client.query('COMMIT');
+    failpoint('etl.after-commit');
     const result: EtlResult = {
       full: opts.full === true,
       fromWatermark: from,

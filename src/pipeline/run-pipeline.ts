@@ -81,7 +81,9 @@ async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<Pip
   for (const c of ingest.collapsed) {
     await sendAlert(config.alertWebhookUrl, { kind: 'collapsed', spider: c.file.split('/')[0] ?? null, message: `crawl record count collapsed in ${c.file} [${c.partition}]: nothing delisted` }, log);
   }
+  failpoint('pipeline.before-etl');
   const etl = await runEtl({ database, log, pipelineId, spider: sources.length === 1 ? sources[0] : null });
+  failpoint('pipeline.before-export');
   const exported = await runExport({
     database,
     target: openTarget(config),

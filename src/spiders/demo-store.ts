@@ -73,7 +73,7 @@ export default defineSpider({
   schema: offerSchema,
   key: (o) => `demo_store:${o.store_item_id}:${o.region}`,
   volatile: ['review_count'],
-  politeness: { maxConcurrency: 4, maxRequestsPerMinute: 600 },
+  politeness: { maxConcurrency: 4, maxRequestsPerMinute: 3000 },
   start: ({ baseUrl }) => [{ url: `${baseUrl}/products?page=1`, label: 'LIST' }],
   routes: {
     LIST: {

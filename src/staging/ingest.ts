@@ -11,6 +11,7 @@ import { LOCK } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
+import { failpoint } from '../lib/failpoint.ts';
 import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { readLines } from '../raw/read-lines.ts';
@@ -103,6 +104,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
       for await (const line of readLines(opts.file, from)) {
         end = { bytes: line.endOffset, lines: line.lineNo };
         result.lines++;
+        failpoint('ingest.line');
         const r = toIncomingRow(line.text, line.lineNo, opts.spiders, runId);
         if (r.control?.control === 'start') runId = r.control.run_id;
         if (r.control?.control === 'end') trailer = r.control;
@@ -117,12 +119,14 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
     };
     await pipeline(Readable.from(rows()), client.query(copyFrom(COPY_INCOMING)));
     lap('copy');
+    failpoint('ingest.after-copy');
 
     const quarantined = await client.query(Q('quarantine_invalid'), [entry.id]);
     result.quarantined = quarantined.rowCount ?? 0;
     const applied = await applyIncoming(client, entry.id, valid);
     Object.assign(result, applied);
     lap('apply');
+    failpoint('ingest.after-apply');
     if (trailer) {
       const delisting = await applyRunEnd(client, entry.id, trailer, end.lines, opts.delistMaxMissingShare);
       result.delisted = delisting.delisted;
@@ -137,6 +141,7 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
       [entry.id, end.bytes, end.lines, trailer?.source ?? null, trailer?.run_id ?? runId, trailer !== undefined, trailer?.complete ?? false],
     );
     lap('delist');
+    failpoint('ingest.before-commit');
     await client.query('COMMIT');
     lap('commit');
     opts.log.debug({ file: rel, ms: timings }, 'ingest timings');

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
+import { failpoint } from '../lib/failpoint.ts';
 import { closeRun, openRun } from '../ops/runs.ts';
 import { loadSpiders } from '../spiders/registry.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
@@ -59,6 +60,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
     for (const file of files) {
       const r = await ingestFile({ pool: opts.database.pool, rawDir: opts.rawDir, file, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log });
       if (r.skipped) continue;
+      failpoint('ingest.after-commit');
       summary.files.push(r);
       summary.records += r.records;
       summary.newVersions += r.newVersions;
