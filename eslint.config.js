@@ -21,9 +21,18 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          // SQL is parameterised and lives in .sql files: a query built by interpolation is refused.
-          selector: "CallExpression[callee.property.name='query'] > TemplateLiteral.arguments:first-child[expressions.length>0]",
+          // SQL is parameterised and lives in .sql files: a query built by interpolation is refused;
+          // only an identifier quoted by escapeIdentifier may be interpolated (identifiers cannot be $1).
+          selector: "CallExpression[callee.property.name='query'] > TemplateLiteral.arguments:first-child > :not(TemplateElement, CallExpression[callee.property.name='escapeIdentifier'])",
           message: 'Build no SQL from strings: use $1 parameters (and .sql files).',
+        },
+        {
+          selector: "CallExpression[callee.property.name='query'] > BinaryExpression.arguments:first-child[operator='+']",
+          message: 'Build no SQL from strings: use $1 parameters (and .sql files).',
+        },
+        {
+          selector: "MemberExpression[object.name='sql'][property.name='raw']",
+          message: 'No raw SQL through kysely: use its query builder or a .sql file.',
         },
       ],
     },

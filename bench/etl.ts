@@ -38,6 +38,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     console.error('etl bench: one game\'s price history');
     const gameId = (await pool.query(`SELECT game_id FROM core.listings WHERE store_item_id = '4242'`)).rows[0].game_id as string;
     const sql = 'SELECT * FROM mart.price_history WHERE game_id = $1 ORDER BY store_id, valid_from';
+    const explain = 'EXPLAIN SELECT * FROM mart.price_history WHERE game_id = $1 ORDER BY store_id, valid_from';
     const times: number[] = [];
     let historyRows = 0;
     for (let k = 0; k < 30; k++) {
@@ -47,7 +48,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     }
     times.sort((a, b) => a - b);
     const historyMs = times[Math.floor(times.length / 2)]!;
-    const plan = (await pool.query('EXPLAIN ' + sql, [gameId])).rows.map((r) => r['QUERY PLAN'] as string);
+    const plan = (await pool.query(explain, [gameId])).rows.map((r) => r['QUERY PLAN'] as string);
     const usesIndex = plan.some((l) => /Index (Only )?Scan|Bitmap Index Scan/.test(l)) && !plan.some((l) => /Seq Scan on prices/.test(l));
     console.log('\nEXPLAIN of one game\'s price history:\n' + plan.join('\n'));
 

@@ -30,8 +30,8 @@ export default async function setup(project: TestProject) {
   const templateDb = `trawl_tpl_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS ' + pg.escapeIdentifier(templateDb));
-  await admin.query('CREATE DATABASE ' + pg.escapeIdentifier(templateDb));
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(templateDb)}`);
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(templateDb)}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${templateDb}`;
@@ -42,7 +42,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     const client = new pg.Client({ connectionString: adminUrl });
     await client.connect();
-    await client.query('DROP DATABASE IF EXISTS ' + pg.escapeIdentifier(templateDb) + ' WITH (FORCE)');
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(templateDb)} WITH (FORCE)`);
     await client.end();
     await embedded?.release();
   };

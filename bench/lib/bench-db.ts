@@ -8,8 +8,8 @@ export async function benchDatabase(name: string): Promise<{ database: Database;
   const base = loadConfig();
   const admin = await openDatabase(base, silentLogger, { migrate: false });
   const dbName = `trawl_bench_${name}`;
-  await admin.pool.query('DROP DATABASE IF EXISTS ' + pg.escapeIdentifier(dbName) + ' WITH (FORCE)');
-  await admin.pool.query('CREATE DATABASE ' + pg.escapeIdentifier(dbName));
+  await admin.pool.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
+  await admin.pool.query(`CREATE DATABASE ${pg.escapeIdentifier(dbName)}`);
   const url = new URL(admin.url);
   url.pathname = `/${dbName}`;
   const config = { ...base, databaseUrl: url.toString() };
@@ -20,7 +20,7 @@ export async function benchDatabase(name: string): Promise<{ database: Database;
     url: url.toString(),
     async close() {
       await database.close();
-      await admin.pool.query('DROP DATABASE IF EXISTS ' + pg.escapeIdentifier(dbName) + ' WITH (FORCE)');
+      await admin.pool.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
       await admin.close();
     },
   };
