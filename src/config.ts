@@ -16,6 +16,7 @@ export const ENV_VARS = {
   S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
   S3_REGION: 'S3 region (default us-east-1).',
   S3_FORCE_PATH_STYLE: 'Use path-style S3 URLs (default true when S3_ENDPOINT is set).',
+  S3_REQUEST_TIMEOUT_SECS: 'An S3 request that gets no answer for this long fails and is retried, up to 4 attempts in all (default 60).',
   CHROMIUM_PATH: 'Chromium binary for browser pages (default /usr/bin/chromium).',
   EMBEDDED_PG_DIR: 'Folder of the embedded Postgres (default /var/lib/trawl/<project> as root, else <TRAWL_DATA_DIR>/pg).',
   EMBEDDED_PG_PORT: 'Port of the embedded Postgres on 127.0.0.1 (default 54329).',
@@ -54,6 +55,7 @@ const schema = z.object({
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.optional(),
+  S3_REQUEST_TIMEOUT_SECS: int(1, 3600).default(60),
   CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   EMBEDDED_PG_DIR: z.string().min(1).optional(),
   EMBEDDED_PG_PORT: int(1024, 65535).default(54329),
@@ -82,7 +84,7 @@ export interface Config {
   bodiesDir: string;
   exportTarget: string;
   exportCacheMaxAge: number;
-  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean };
+  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean; requestTimeoutSecs: number };
   chromiumPath: string;
   embeddedPg: { dir: string | undefined; port: number };
   log: { level: string; format: 'auto' | 'pretty' | 'json' };
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
       forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+      requestTimeoutSecs: e.S3_REQUEST_TIMEOUT_SECS,
     },
     chromiumPath: e.CHROMIUM_PATH,
     embeddedPg: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },

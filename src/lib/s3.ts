@@ -18,7 +18,13 @@ export function joinKey(prefix: string, key: string): string {
   return prefix ? `${prefix}/${key}` : key;
 }
 
-/** The SDK settings S3-compatible stores need: path-style and no aws-chunked checksum framing. */
+/**
+ * The SDK settings S3-compatible stores need (path-style, no aws-chunked checksum framing), and bounds:
+ * a connection or an answer that does not come fails the attempt, and a request gets 4 attempts with
+ * the SDK's exponential backoff. Without a timeout a stalled endpoint would hang an export forever.
+ */
+export const S3_MAX_ATTEMPTS = 4;
+
 export function createS3Client(config: Config): S3Client {
   return new S3Client({
     region: config.s3.region,
@@ -26,6 +32,8 @@ export function createS3Client(config: Config): S3Client {
     forcePathStyle: config.s3.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 4,
+    maxAttempts: S3_MAX_ATTEMPTS,
+    // This SDK only warns about a request past its timeout unless told to throw.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: config.s3.requestTimeoutSecs * 1000, throwOnRequestTimeout: true },
   });
 }
