@@ -34,6 +34,8 @@ export async function openDatabase(config: Config, log: Logger, opts: { migrate?
   const pool = new pg.Pool({ connectionString: url, max: 8, connectionTimeoutMillis: 10_000, application_name: 'trawl' });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', (err) => log.warn({ err: messageOf(err) }, 'idle database connection lost'));
+  // Nor a client in use (a COPY when the server restarts): the query it runs fails with the error.
+  pool.on('connect', (client) => client.on('error', (err) => log.debug({ err: messageOf(err) }, 'database connection lost')));
   try {
     await pool.query('SELECT 1');
     if (opts.migrate !== false) await migrateUp(url, log);

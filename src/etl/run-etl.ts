@@ -11,7 +11,7 @@ import { SQL_DIR } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../ops/runs.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
 
@@ -119,7 +119,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    await closeRun(opts.database.db, runId, 'failed', { message: messageOf(err) });
+    await failRun(opts.database.db, runId, { message: messageOf(err) });
     throw err;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK.etl]).catch(() => undefined);

@@ -19,7 +19,7 @@ import { failpoint } from '../lib/failpoint.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
-import { closeRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
 import { buildOpenApi, type ColumnTypes } from './openapi.ts';
 import type { ExportTarget } from './targets.ts';
@@ -171,7 +171,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     await closeRun(opts.database.db, runId, 'ok', { records: result.objects, new_versions: result.uploaded, unchanged, message: `generation ${generation}` });
     return result;
   } catch (err) {
-    await closeRun(opts.database.db, runId, 'failed', { message: messageOf(err) });
+    await failRun(opts.database.db, runId, { message: messageOf(err) });
     throw err;
   } finally {
     progress.done();

@@ -20,3 +20,11 @@ export async function closeRun(db: Kysely<DB>, id: number, status: RunStatus, fi
     .where('id', '=', id)
     .execute();
 }
+
+/**
+ * Records a failed step without ever throwing: when the database itself is what failed, recording it
+ * fails too, and that second error must not hide the first (the row then stays 'running').
+ */
+export async function failRun(db: Kysely<DB>, id: number, figures: RunFigures = {}): Promise<void> {
+  await closeRun(db, id, 'failed', figures).catch(() => undefined);
+}

@@ -10,7 +10,7 @@ import { openTarget } from '../export/targets.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { closeRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { sendAlert } from '../ops/alerts.ts';
 import { lockSpiders } from '../ops/spider-lock.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -70,7 +70,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<Pip
         message: crawl.complete ? 'complete' : 'incomplete: nothing will be delisted',
       });
     } catch (err) {
-      await closeRun(database.db, runId, 'failed', { message: messageOf(err) });
+      await failRun(database.db, runId, { message: messageOf(err) });
       throw err;
     }
     if (opts.signal?.aborted) throw new Error('stopped by signal after the crawl; the raw file is kept for the next ingest');

@@ -152,7 +152,10 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (err instanceof UserError) throw err;
-    throw new Error(`ingest ${rel}: ${messageOf(err)}`, { cause: err });
+    const code = (err as { code?: string }).code;
+    // The server went away mid-file (restart, failover): the transaction is gone, the ledger unchanged.
+    const lost = code === 'EPIPE' || code === 'ECONNRESET' || code === '57P01' || /Connection terminated/.test(messageOf(err));
+    throw new Error(`ingest ${rel}: ${lost ? `lost the database connection (${messageOf(err)}); nothing of this file landed, run ingest again` : messageOf(err)}`, { cause: err });
   } finally {
     client.release();
   }

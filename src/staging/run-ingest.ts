@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { loadSpiders } from '../spiders/registry.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 
@@ -71,7 +71,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       opts.log.info({ file: r.path, records: r.records, new_versions: r.newVersions, delisted: r.delisted, quarantined: r.quarantined }, 'raw file ingested');
     }
   } catch (err) {
-    await closeRun(opts.database.db, runId, 'failed', { ...figures(summary), message: String((err as Error).message) });
+    await failRun(opts.database.db, runId, { ...figures(summary), message: String((err as Error).message) });
     throw err;
   }
   const status = summary.quarantined > 0 ? 'partial' : 'ok';
