@@ -48,6 +48,8 @@ export function parsePrice(text: string, currency?: string): ParsedPrice {
   const preorder = PREORDER.test(clean);
   const withoutWords = preorder ? clean.replace(PREORDER, '').trim() : clean;
 
+  // A sign or accounting parentheses: a refund, a discount amount or a range, never a price to read as positive.
+  if (/[-−+()]/.test(withoutWords)) throw new PriceParseError(text, 'a sign, parentheses or a range: not a single price');
   const code = /\b([A-Z]{3})\b/.exec(withoutWords)?.[1];
   const symbol = SYMBOLS.find(([re]) => re.test(withoutWords))?.[1];
   const shown = code && CURRENCY_EXPONENT[code] !== undefined ? code : symbol;
@@ -86,7 +88,8 @@ function parseAmount(digits: string, exponent: number, text: string): number {
       fraction = tail;
     }
   }
-  if (/[.,' ]/.test(whole) && !/^\d{1,3}([.,' ]\d{3})+$/.test(whole)) throw new PriceParseError(text, 'malformed digit grouping');
+  // Thousands groups: a first group of one to three digits that does not start with 0 ("0.001" is no thousand).
+  if (/[.,' ]/.test(whole) && !/^[1-9]\d{0,2}([.,' ]\d{3})+$/.test(whole)) throw new PriceParseError(text, 'malformed digit grouping');
   whole = whole.replace(/[.,' ]/g, '');
   if (!/^\d+$/.test(whole) || !/^\d*$/.test(fraction)) throw new PriceParseError(text, 'malformed number');
   if (fraction.length > exponent) {

@@ -62,6 +62,17 @@ describe(`properties (seed ${SEED})`, () => {
     );
   });
 
+  it('a sign or parentheses anywhere in a price is refused, never read as the amount', () => {
+    fc.assert(
+      fc.property(priceArb, fc.nat(), fc.constantFrom('-', '\u2212', '+', '(', ')'), ({ amount, currency, style }, at, sign) => {
+        const text = display(amount, currency, style);
+        const i = at % (text.length + 1);
+        expect(() => parsePrice(text.slice(0, i) + sign + text.slice(i), currency)).toThrow(PriceParseError);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
   it('any text is read as a plausible amount or refused with a message quoting it', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 30 }), fc.constantFrom(...CODES), (text, currency) => {
