@@ -66,6 +66,7 @@ export interface CrawlResult {
 
 const OFF_DOMAIN = 'redirect outside the allowed domains';
 const BUDGET_REACHED = 'page budget of this run reached';
+const TOO_LARGE = 'response body over the size limit';
 /** An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run starts. */
 export const RESUME_WINDOW_HOURS = 12;
 
@@ -301,6 +302,24 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     gotOptions.hooks = { ...gotOptions.hooks, beforeRedirect: [...(gotOptions.hooks?.beforeRedirect ?? []), refuseOffDomainRedirect] };
   };
 
+  /** Fails a response whose body passes the size limit, declared or as it streams in, without reading the rest. */
+  const capBody = ({ request, response }: { request: { noRetry: boolean }; response?: unknown }) => {
+    const stream = response as (NodeJS.EventEmitter & { headers?: Record<string, string>; destroy(err: Error): void }) | undefined;
+    if (!stream) return;
+    const max = politeness.maxBodyBytes;
+    const declared = Number(stream.headers?.['content-length'] ?? 0);
+    if (declared > max) {
+      request.noRetry = true;
+      throw new Error(`${TOO_LARGE}: ${declared} bytes declared, the limit is ${max}`);
+    }
+    // got's progress event, not 'data': listening must not start the stream flowing before Crawlee reads it.
+    stream.on('downloadProgress', ({ transferred }: { transferred: number }) => {
+      if (transferred <= max) return;
+      request.noRetry = true;
+      stream.destroy(new Error(`${TOO_LARGE}: more than ${max} bytes`));
+    });
+  };
+
   const makeCrawler = async (kind: CrawlerKind, requestQueue: RequestQueue, budget: number): Promise<RunnableCrawler | undefined> => {
     const shared = { ...common, requestQueue, maxRequestsPerCrawl: budget };
     if (kind === 'cheerio') {
@@ -308,6 +327,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         {
           ...shared,
           preNavigationHooks: [gotHook],
+          postNavigationHooks: [capBody],
           // Crawlee's cheerio is the same library, typed through its CommonJS build.
           requestHandler: async (ctx) => handle(kind, { request: ctx.request, $: ctx.$ as unknown as CheerioAPI }, ctx.body.toString()),
         },
@@ -320,6 +340,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
           ...shared,
           additionalMimeTypes: ['application/json'],
           preNavigationHooks: [gotHook],
+          postNavigationHooks: [capBody],
           requestHandler: async (ctx) => handle(kind, ctx, ctx.body.toString()),
         },
         crawleeConfig,

@@ -57,6 +57,8 @@ export interface Politeness {
   /** First retry waits this long, then doubles (capped at a minute); a Retry-After header wins. */
   retryBackoffSecs: number;
   respectRobotsTxt: boolean;
+  /** A response body larger than this fails its request (not retried): a runaway page cannot exhaust memory. HTTP crawlers only. */
+  maxBodyBytes: number;
 }
 
 export const DEFAULT_POLITENESS: Politeness = {
@@ -67,6 +69,7 @@ export const DEFAULT_POLITENESS: Politeness = {
   maxRequestRetries: 3,
   retryBackoffSecs: 1,
   respectRobotsTxt: true,
+  maxBodyBytes: 20 * 1024 * 1024,
 };
 
 /** A site a spider brings along (the demo store serves itself). */
