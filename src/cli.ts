@@ -30,6 +30,9 @@ const load = {
   systemd: () => import('./schedule/render-systemd.ts'),
   worker: () => import('./schedule/worker.ts'),
   prune: () => import('./ops/prune.ts'),
+  rebuild: () => import('./ops/rebuild.ts'),
+  archive: () => import('./raw/raw-archive.ts'),
+  database: () => import('./db/database.ts'),
   alerts: () => import('./ops/alerts.ts'),
 };
 
@@ -353,6 +356,41 @@ export function buildProgram(): Command {
         const schedules = (await load.schedules()).loadSchedules(ctx.config.schedulesFile);
         await (await load.worker()).runWorker({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, schedules, signal: ctx.signal });
         return EXIT.ok;
+      }),
+    );
+
+  program
+    .command('rebuild')
+    .description('After losing the database: recreate it, replay every raw file (local, or RAW_ARCHIVE for files the disk lost too), rebuild core and publish.')
+    .addHelpText('after', envHelp([...DB_VARS, ...INGEST_VARS, ...EXPORT_VARS, 'RAW_ARCHIVE']))
+    .action(() =>
+      act({}, async (ctx) => {
+        const started = Date.now();
+        if (ctx.config.databaseUrl) await (await load.database()).createDatabaseIfMissing(ctx.config.databaseUrl, ctx.log);
+        const r = await (await load.rebuild()).rebuild({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock });
+        const row = {
+          'restored from archive': r.restored.length,
+          'raw files': r.ingest.files.length,
+          records: r.ingest.records,
+          versions: r.ingest.newVersions + r.ingest.delisted,
+          quarantined: r.ingest.quarantined,
+          'price rows': r.etl.priceRows,
+          exported: `${r.export.uploaded}/${r.export.objects}`,
+        };
+        process.stdout.write(`${formatTable([row])}\n\nrebuilt in ${seconds(Date.now() - started)}; exported = objects uploaded/published\n`);
+        return r.ingest.quarantined > 0 ? EXIT.partial : EXIT.ok;
+      }),
+    );
+
+  program
+    .command('archive')
+    .description('Upload to RAW_ARCHIVE every finished raw file it does not hold yet (an upload that failed after its crawl).')
+    .addHelpText('after', envHelp(['TRAWL_DATA_DIR', 'RAW_ARCHIVE', 'S3_ENDPOINT', 'S3_REGION']))
+    .action(() =>
+      act({}, async (ctx) => {
+        if (!ctx.config.rawArchive) throw new UserError('RAW_ARCHIVE is not set: there is no archive to fill', { exitCode: EXIT.usage });
+        const uploaded = await (await load.archive()).archiveMissing(ctx.config);
+        process.stdout.write(`${uploaded.length} raw file(s) uploaded to ${ctx.config.rawArchive}\n`);
       }),
     );
 

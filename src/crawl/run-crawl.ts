@@ -451,7 +451,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   await site?.close();
   let archived: string | undefined;
   if (config.rawArchive) {
-    // The local file stays the source for ingest; a failed upload is retried by the next `trawl archive`.
+    // The local file stays the source for ingest; `trawl archive` (and every `trawl run`) uploads what is missing.
     archived = await archiveRawFile(config, rawFile).catch((err: unknown) => {
       log.warn({ file: rawFile, err: (err as Error).message }, 'raw file not archived');
       return undefined;

@@ -55,7 +55,34 @@ export async function openDatabase(config: Config, log: Logger, opts: { migrate?
       if (closed) return;
       closed = true;
       await db.destroy().catch(() => undefined);
+      // kysely ends the pool only if it used it; a command that failed early may not have.
+      if (!pool.ended) await pool.end().catch(() => undefined);
       await embedded?.release();
     },
   };
+}
+
+/** Creates the database a URL names when the server does not have it (a lost database, a new server). */
+export async function createDatabaseIfMissing(url: string, log: Logger): Promise<boolean> {
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') throw new UserError(`cannot connect to ${redactUrl(url)}: ${messageOf(err)}`, { cause: err });
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  target.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: target.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  log.info({ database: name }, 'database created');
+  return true;
 }

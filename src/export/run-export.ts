@@ -49,9 +49,23 @@ export interface Manifest {
   watermark: number;
   /** The watermark v1/changes/latest.json starts after. */
   changes_since: number;
+  /**
+   * Staging versions up to `watermark`, and up to `changes_since`. Counts, unlike ids, survive a
+   * rebuild (`trawl rebuild` replays the same files in the same order into new ids), so the next
+   * export finds the same feed baseline in a rebuilt database.
+   */
+  versions?: number;
+  changes_since_versions?: number;
   files: Record<string, ManifestFile>;
   /** sha256 of the page's files and openapi.json at their stable keys. */
   assets: Record<string, string>;
+}
+
+/** The id of the n-th staging version (0 for none): where a feed baseline counted in versions starts. */
+async function versionIdAt(client: PoolClient, n: number): Promise<number> {
+  if (n <= 0) return 0;
+  const { rows } = await client.query<{ id: number }>('SELECT id FROM staging.versions ORDER BY id OFFSET $1 LIMIT 1', [n - 1]);
+  return rows[0]?.id ?? 0;
 }
 
 export interface ExportOptions {
@@ -118,8 +132,13 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const types: ColumnTypes = {};
     // The feed holds the changes of the latest generation that brought any: a generation with no new
     // data keeps the previous feed (and its bytes), so re-runs change nothing.
-    const since = previous && previous.watermark === manifest.watermark ? (previous.changes_since ?? 0) : (previous?.watermark ?? 0);
+    const counted = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging.versions WHERE id <= $1', [manifest.watermark]);
+    manifest.versions = counted.rows[0]!.n;
+    const baseVersions =
+      previous && previous.versions === manifest.versions ? (previous.changes_since_versions ?? 0) : (previous?.versions ?? 0);
+    const since = await versionIdAt(client, baseVersions);
     manifest.changes_since = since;
+    manifest.changes_since_versions = baseVersions;
     for (const def of defs) {
       try {
         types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], publish);

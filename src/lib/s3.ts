@@ -1,5 +1,9 @@
 // S3 access shared by the exporter, the raw archive and the landing bucket.
-import { S3Client } from '@aws-sdk/client-s3';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 
 export interface S3Location {
@@ -36,4 +40,24 @@ export function createS3Client(config: Config): S3Client {
     // This SDK only warns about a request past its timeout unless told to throw.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: config.s3.requestTimeoutSecs * 1000, throwOnRequestTimeout: true },
   });
+}
+
+/** Every key under a prefix (all pages of the listing). */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/** Downloads an object to a file, gunzipping a .gz key. */
+export async function downloadObject(s3: S3Client, bucket: string, key: string, to: string): Promise<void> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const body = res.Body as Readable;
+  if (key.endsWith('.gz')) await pipeline(body, createGunzip(), fs.createWriteStream(to));
+  else await pipeline(body, fs.createWriteStream(to));
 }

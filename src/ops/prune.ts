@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { ExportTarget } from '../export/targets.ts';
 import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
-import { listRawFiles } from '../staging/run-ingest.ts';
+import { listRawFiles } from '../raw/list-raw-files.ts';
 import type { Manifest } from '../export/run-export.ts';
 
 export interface PruneResult {

@@ -15,6 +15,7 @@ import { sendAlert } from '../ops/alerts.ts';
 import { lockSpiders } from '../ops/spider-lock.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { archiveMissing } from '../raw/raw-archive.ts';
 import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
 
 export interface PipelineOptions {
@@ -74,6 +75,13 @@ async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<Pip
       throw err;
     }
     if (opts.signal?.aborted) throw new Error('stopped by signal after the crawl; the raw file is kept for the next ingest');
+  }
+  if (config.rawArchive) {
+    // Raw files whose upload failed after an earlier crawl go up now; a failure here fails nothing.
+    await archiveMissing(config).then(
+      (uploaded) => uploaded.length > 0 && log.info({ files: uploaded.length }, 'raw files archived late'),
+      (err: unknown) => log.warn({ err: messageOf(err) }, 'raw archive not reachable: raw files stay local only'),
+    );
   }
   const sources = opts.spiders.map((s) => s.name);
   failpoint('pipeline.before-ingest');

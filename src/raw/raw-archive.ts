@@ -4,7 +4,8 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
-import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, downloadObject, joinKey, listKeys, parseS3Url } from '../lib/s3.ts';
+import { listRawFiles } from './list-raw-files.ts';
 
 /** Streams one finished raw file up, gzipped (multipart when large); returns its s3:// URL. */
 export async function archiveRawFile(config: Config, file: string): Promise<string> {
@@ -18,4 +19,41 @@ export async function archiveRawFile(config: Config, file: string): Promise<stri
   });
   await upload.done();
   return `s3://${bucket}/${key}`;
+}
+
+/** Relative raw paths (<source>/<date>/<run>.jsonl) the archive holds. */
+async function archivedPaths(config: Config): Promise<Set<string>> {
+  const { bucket, prefix } = parseS3Url(config.rawArchive!);
+  const keys = await listKeys(createS3Client(config), bucket, prefix);
+  return new Set(keys.filter((k) => k.endsWith('.jsonl.gz')).map((k) => k.slice(prefix ? prefix.length + 1 : 0, -'.gz'.length)));
+}
+
+/** Uploads every finished local raw file the archive lacks (an upload that failed after its crawl). */
+export async function archiveMissing(config: Config): Promise<string[]> {
+  const have = await archivedPaths(config);
+  const uploaded: string[] = [];
+  for (const file of listRawFiles(config.rawDir)) {
+    const rel = path.relative(config.rawDir, file).split(path.sep).join('/');
+    if (have.has(rel)) continue;
+    await archiveRawFile(config, file);
+    uploaded.push(rel);
+  }
+  return uploaded;
+}
+
+/** Downloads every archived raw file missing from the local raw folder (a lost disk). */
+export async function restoreMissing(config: Config): Promise<string[]> {
+  const { bucket, prefix } = parseS3Url(config.rawArchive!);
+  const s3 = createS3Client(config);
+  const restored: string[] = [];
+  for (const rel of [...(await archivedPaths(config))].sort()) {
+    const local = path.join(config.rawDir, ...rel.split('/'));
+    if (fs.existsSync(local)) continue;
+    fs.mkdirSync(path.dirname(local), { recursive: true });
+    // Under a temporary name: ingest never sees a half-downloaded file.
+    await downloadObject(s3, bucket, joinKey(prefix, `${rel}.gz`), `${local}.part`);
+    fs.renameSync(`${local}.part`, local);
+    restored.push(rel);
+  }
+  return restored;
 }

@@ -4,15 +4,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createS3Client, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, downloadObject, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 
@@ -47,7 +44,7 @@ export async function ingestFromBucket(opts: {
         if (seen.rowCount) continue;
         const local = path.join(tmp, 'object.jsonl');
         try {
-          await download(s3, bucket, obj.Key, local);
+          await downloadObject(s3, bucket, obj.Key, local);
           checkLooksLikeJsonLines(local);
         } catch (err) {
           const reason = messageOf(err);
@@ -67,13 +64,6 @@ export async function ingestFromBucket(opts: {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return result;
-}
-
-async function download(s3: ReturnType<typeof createS3Client>, bucket: string, key: string, to: string): Promise<void> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const body = res.Body as Readable;
-  if (key.endsWith('.gz')) await pipeline(body, createGunzip(), fs.createWriteStream(to));
-  else await pipeline(body, fs.createWriteStream(to));
 }
 
 /** A file whose first line is not a JSON object is not a raw file at all: quarantine it whole. */

@@ -1,0 +1,34 @@
+// `trawl rebuild`: after the database is lost, rebuild it from the raw files, the source of truth:
+// schema, staging (every raw file replayed in run order, from the local raw folder or, for files the
+// disk lost too, from RAW_ARCHIVE), core (a full ETL) and the published export.
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { runEtl, type EtlResult } from '../etl/run-etl.ts';
+import { runExport, type ExportResult } from '../export/run-export.ts';
+import { openTarget } from '../export/targets.ts';
+import type { Clock } from '../lib/clock.ts';
+import { UserError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { restoreMissing } from '../raw/raw-archive.ts';
+import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
+
+export interface RebuildResult {
+  restored: string[];
+  ingest: IngestSummary;
+  etl: EtlResult;
+  export: ExportResult;
+}
+
+export async function rebuild(opts: { config: Config; database: Database; log: Logger; clock: Clock }): Promise<RebuildResult> {
+  const { config, database, log } = opts;
+  const { rows } = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging.versions');
+  if (rows[0]!.n > 0) {
+    throw new UserError(`the database already holds ${rows[0]!.n} staging versions: rebuild is for a lost database (trawl ingest --replay re-reads chosen files)`);
+  }
+  const restored = config.rawArchive ? await restoreMissing(config) : [];
+  if (restored.length) log.info({ files: restored.length, from: config.rawArchive }, 'raw files restored from the archive');
+  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare });
+  const etl = await runEtl({ database, log, full: true });
+  const exported = await runExport({ database, target: openTarget(config), clock: opts.clock, log, cacheMaxAge: config.exportCacheMaxAge });
+  return { restored, ingest, etl, export: exported };
+}
