@@ -24,6 +24,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let rule: FaultRule = { kind: 'pass' };
   let faulted = 0;
   const seen: string[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const matches = rule.kind !== 'pass' && (!rule.method || rule.method === req.method);
@@ -34,15 +35,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return;
     }
     const forward = () => {
-      const upstream = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      // The client gave up while the request was held (its timeout): nothing to pass on.
+      if (req.destroyed || res.destroyed) return;
+      // No keep-alive upstream: a connection left open would hold the server's close.
+      const upstream = http.request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });
       upstream.on('error', () => res.destroy());
+      res.on('close', () => upstream.destroy());
       req.pipe(upstream);
     };
-    if (matches && rule.kind === 'slow') setTimeout(forward, rule.delayMs);
-    else forward();
+    if (matches && rule.kind === 'slow') {
+      const timer = setTimeout(() => (timers.delete(timer), forward()), rule.delayMs);
+      timers.add(timer);
+    } else forward();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -54,6 +61,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     close: () =>
       new Promise((r) => {
+        for (const t of timers) clearTimeout(t);
         server.closeAllConnections();
         server.close(() => r());
       }),
