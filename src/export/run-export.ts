@@ -16,6 +16,7 @@ import { LOCK } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import { failpoint } from '../lib/failpoint.ts';
+import { tightenHeap } from '../lib/tight-heap.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
@@ -91,6 +92,7 @@ export interface ExportResult {
 
 export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const started = Date.now();
+  tightenHeap();
   const runId = await openRun(opts.database.db, 'export', opts.spider ?? null, opts.pipelineId ?? null);
   const client = await opts.database.pool.connect();
   const progress = startProgress({ label: 'export', log: opts.log });
