@@ -122,10 +122,12 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const done = journal?.done ?? new Set<string>();
   if (journal) log.info({ run_id: runId, pages_done: done.size, records: stats.records, cut_bytes: journal.truncatedBytes }, 'resuming an unfinished run');
   const progress = startProgress({ label: `crawl ${spider.name}`, log });
-  // Requests waiting or in flight; the rate counts this attempt's pages only.
-  let queued = 0;
+  // The rate counts this attempt's pages only.
   const pagesBefore = stats.pages;
   const showProgress = () => {
+    // Requests waiting or in flight, as Crawlee's queues count them.
+    let queued = 0;
+    for (const q of queues.values()) queued += q.assumedTotalCount - q.assumedHandledCount;
     const rate = (stats.pages - pagesBefore) / Math.max(1, (Date.now() - started) / 1000);
     progress.update({ pages: stats.pages, queued, records: stats.records, invalid: stats.invalid, failed: stats.failed, 'pages/s': rate.toFixed(1) });
   };
@@ -159,8 +161,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
       from?.enqueued.push(r);
       const uniqueKey = new Request({ url: r.url, ...(r.uniqueKey ? { uniqueKey: r.uniqueKey } : {}) }).uniqueKey;
       if (done.has(uniqueKey)) continue;
-      const added = await (await queueFor(route.kind ?? spider.kind)).addRequest({ url: r.url, label: r.label, userData: r.userData ?? {}, uniqueKey });
-      if (!added.wasAlreadyPresent) queued++;
+      await (await queueFor(route.kind ?? spider.kind)).addRequest({ url: r.url, label: r.label, userData: r.userData ?? {}, uniqueKey });
     }
   };
 
@@ -189,11 +190,10 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     if (!allowedHosts.has(new URL(loaded).host)) {
       stats.offDomain++;
       log.warn({ url: request.url, redirectedTo: loaded }, 'redirect outside the allowed domains ignored');
-      queued--;
       return;
     }
     // Written by an earlier attempt of this run just before it was killed.
-    if (done.has(request.uniqueKey)) return void queued--;
+    if (done.has(request.uniqueKey)) return;
     const route = spider.routes[request.label ?? '']!;
     const out: PageOutput = { lines: [], enqueued: [], offDomain: 0 };
     const captured = captures.get(request.uniqueKey) ?? [];
@@ -217,7 +217,6 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     commitPage(request, out, page ? await page.content() : body, captured);
     captures.delete(request.uniqueKey);
     stats.pages++;
-    queued--;
     showProgress();
   };
 
@@ -255,23 +254,19 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     respectRobotsTxtFile: politeness.respectRobotsTxt,
     onSkippedRequest: ({ url, reason }: { url: string; reason: string }) => {
       if (reason === 'robotsTxt') stats.robots++;
-      queued--;
       log.info({ url, reason }, 'request skipped');
     },
     failedRequestHandler: ({ request }: { request: { url: string } }, error: Error) => {
       if (error.message === BUDGET_REACHED) {
         budgetSkipped++;
-        queued--;
         return;
       }
       if (error.message.includes(OFF_DOMAIN)) {
         stats.offDomain++;
-        queued--;
         log.warn({ url: request.url, err: error.message }, 'redirect outside the allowed domains refused');
         return;
       }
       stats.failed++;
-      queued--;
       showProgress();
       log.error({ url: request.url, err: error.message }, 'request failed after retries');
     },

@@ -6,14 +6,13 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
-  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
-import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 
 export interface PutOptions {
   contentType: string;
@@ -173,14 +172,8 @@ export class S3Target implements ExportTarget {
   }
 
   async list(prefix: string) {
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(this.prefix ? o.Key.slice(this.prefix.length + 1) : o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
+    const objects = await listObjects(this.client, this.bucket, this.key(prefix));
+    return objects.map((o) => (this.prefix ? o.key.slice(this.prefix.length + 1) : o.key));
   }
 
   async delete(keys: string[]) {

@@ -1,7 +1,7 @@
 // Change detection hashes a canonical form, so equal content from any run or producer hashes equally.
 import crypto from 'node:crypto';
 
-/** Bump only with a migration that rehashes current versions; see docs/staging.md. */
+/** Bump only together with `trawl rehash` (docs/operations.md, Upgrading): ingest refuses another version. */
 export const HASH_VERSION = 1;
 
 /** JSON with sorted keys, Unicode NFC strings, one number format; undefined members dropped, and

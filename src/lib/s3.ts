@@ -42,16 +42,16 @@ export function createS3Client(config: Config): S3Client {
   });
 }
 
-/** Every key under a prefix (all pages of the listing). */
-export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+/** Every object whose key starts with `startsWith` (all pages of the listing), folder markers left out. */
+export async function listObjects(s3: S3Client, bucket: string, startsWith: string | undefined): Promise<{ key: string; etag: string | undefined }[]> {
+  const objects: { key: string; etag: string | undefined }[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) keys.push(o.Key);
-    token = page.NextContinuationToken;
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: startsWith || undefined, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) objects.push({ key: o.Key, etag: o.ETag });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return keys;
+  return objects;
 }
 
 /** Downloads an object to a file, gunzipping a .gz key. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
-import { createS3Client, downloadObject, joinKey, listKeys, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, downloadObject, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from './list-raw-files.ts';
 
 /** Streams one finished raw file up, gzipped (multipart when large); returns its s3:// URL. */
@@ -24,8 +24,8 @@ export async function archiveRawFile(config: Config, file: string): Promise<stri
 /** Relative raw paths (<source>/<date>/<run>.jsonl) the archive holds. */
 async function archivedPaths(config: Config): Promise<Set<string>> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
-  const keys = await listKeys(createS3Client(config), bucket, prefix);
-  return new Set(keys.filter((k) => k.endsWith('.jsonl.gz')).map((k) => k.slice(prefix ? prefix.length + 1 : 0, -'.gz'.length)));
+  const objects = await listObjects(createS3Client(config), bucket, prefix && `${prefix}/`);
+  return new Set(objects.filter((o) => o.key.endsWith('.jsonl.gz')).map((o) => o.key.slice(prefix ? prefix.length + 1 : 0, -'.gz'.length)));
 }
 
 /** Uploads every finished local raw file the archive lacks (an upload that failed after its crawl). */

@@ -4,12 +4,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createS3Client, downloadObject, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 
@@ -30,36 +29,30 @@ export async function ingestFromBucket(opts: {
   const result: LandingResult = { files: [], quarantinedFiles: [] };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-landing-'));
   try {
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined, ContinuationToken: token }));
-      for (const obj of page.Contents ?? []) {
-        if (!obj.Key || obj.Key.endsWith('/')) continue;
-        const ledgerPath = `s3://${bucket}/${obj.Key}@${(obj.ETag ?? '').replace(/"/g, '')}`;
-        const seen = await opts.pool.query(
-          `SELECT 1 FROM staging.raw_files WHERE path = $1 AND finished
-           UNION ALL SELECT 1 FROM staging.quarantined_files WHERE path = $1`,
-          [ledgerPath],
-        );
-        if (seen.rowCount) continue;
-        const local = path.join(tmp, 'object.jsonl');
-        try {
-          await downloadObject(s3, bucket, obj.Key, local);
-          checkLooksLikeJsonLines(local);
-        } catch (err) {
-          const reason = messageOf(err);
-          await opts.pool.query('INSERT INTO staging.quarantined_files (path, reason) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING', [ledgerPath, reason]);
-          result.quarantinedFiles.push({ path: ledgerPath, reason });
-          opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
-          continue;
-        }
-        const r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
-        // An object is read whole: mark it finished so the next pass skips it.
-        await opts.pool.query('UPDATE staging.raw_files SET finished = true, etag = $2 WHERE path = $1', [ledgerPath, obj.ETag ?? null]);
-        result.files.push(r);
+    for (const obj of await listObjects(s3, bucket, prefix && `${prefix}/`)) {
+      const ledgerPath = `s3://${bucket}/${obj.key}@${(obj.etag ?? '').replace(/"/g, '')}`;
+      const seen = await opts.pool.query(
+        `SELECT 1 FROM staging.raw_files WHERE path = $1 AND finished
+         UNION ALL SELECT 1 FROM staging.quarantined_files WHERE path = $1`,
+        [ledgerPath],
+      );
+      if (seen.rowCount) continue;
+      const local = path.join(tmp, 'object.jsonl');
+      try {
+        await downloadObject(s3, bucket, obj.key, local);
+        checkLooksLikeJsonLines(local);
+      } catch (err) {
+        const reason = messageOf(err);
+        await opts.pool.query('INSERT INTO staging.quarantined_files (path, reason) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING', [ledgerPath, reason]);
+        result.quarantinedFiles.push({ path: ledgerPath, reason });
+        opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
+        continue;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      const r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
+      // An object is read whole: mark it finished so the next pass skips it.
+      await opts.pool.query('UPDATE staging.raw_files SET finished = true, etag = $2 WHERE path = $1', [ledgerPath, obj.etag ?? null]);
+      result.files.push(r);
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

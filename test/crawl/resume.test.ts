@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaledCatalogue } from '../../src/demo/demo-catalogue.ts';
 import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
+import { readRawLines } from '../helpers/raw-files.ts';
 import { BIN, cliEnv, runCli } from '../helpers/run-cli.ts';
 
 // 93 products on 19 list pages, one rendered in Chromium: about 110 pages, 11 s at the demo's rate.
@@ -47,20 +48,13 @@ function crawl(dataDir: string, env: Record<string, string> = {}, killAfterReque
 }
 
 const rawDirOf = (dataDir: string) => path.join(dataDir, 'raw', 'demo_store', '2026-01-01');
-/** Whole lines only: a killed run's file may end in a torn one. */
-const linesOf = (file: string) =>
-  fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .slice(0, -1)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** The records of a finished run, each as comparable text, sorted. */
 function records(dataDir: string): string[] {
   const files = fs.readdirSync(rawDirOf(dataDir));
   expect(files.filter((f) => f.endsWith('.part'))).toEqual([]);
   expect(files.filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
-  return linesOf(path.join(rawDirOf(dataDir), files[0]!))
+  return readRawLines(path.join(rawDirOf(dataDir), files[0]!))
     .filter((l) => !('control' in l))
     .map((l) => JSON.stringify([l.key, l.partition, l.observed_at, l.url, l.data, l.source_fields]))
     .sort();
@@ -70,7 +64,7 @@ function records(dataDir: string): string[] {
 function finishedPages(dataDir: string): string[] {
   const part = fs.readdirSync(rawDirOf(dataDir)).find((f) => f.endsWith('.part'))!;
   expect(part).toBeDefined();
-  return linesOf(path.join(rawDirOf(dataDir), part))
+  return readRawLines(path.join(rawDirOf(dataDir), part))
     .filter((l) => l.control === 'page')
     .map((l) => String(l.key));
 }
@@ -111,7 +105,7 @@ describe('resume after SIGKILL', () => {
     expect(second.stderr).toContain('resuming an unfinished run');
     // The same run, finished: its raw file is complete and holds every record once.
     expect(fs.existsSync(path.join(rawDirOf(dir), `${runId}.jsonl`))).toBe(true);
-    const lines = linesOf(path.join(rawDirOf(dir), `${runId}.jsonl`));
+    const lines = readRawLines(path.join(rawDirOf(dir), `${runId}.jsonl`));
     expect(lines.at(-1)).toMatchObject({ control: 'end', complete: true, records: undisturbed.length });
     expect(records(dir)).toEqual(undisturbed);
     // No page the first attempt had finished was fetched again.
@@ -130,7 +124,7 @@ describe('resume after SIGKILL', () => {
     const reparsed = await runCli(['reparse', runId], { env: { TRAWL_DATA_DIR: dir } });
     expect(reparsed.code, reparsed.stderr).toBe(EXIT.ok);
     expect(server.requests.length).toBe(before);
-    const again = linesOf(path.join(rawDirOf(dir), `${runId}.reparse-1.jsonl`));
+    const again = readRawLines(path.join(rawDirOf(dir), `${runId}.reparse-1.jsonl`));
     expect(again.at(-1)).toMatchObject({ control: 'end', complete: true, records: undisturbed.length });
     const text = (l: Record<string, unknown>) => JSON.stringify([l.key, l.partition, l.observed_at, l.url, l.data, l.source_fields]);
     expect(again.filter((l) => !('control' in l)).map(text).sort()).toEqual(undisturbed);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
-import { writeRawFile } from '../helpers/raw-files.ts';
+import { readRawLines, writeRawFile } from '../helpers/raw-files.ts';
 import { BIN, cliEnv, freePort, runCli } from '../helpers/run-cli.ts';
 import { startOwnPostgres, type OwnPostgres } from './lib/own-postgres.ts';
 
@@ -35,8 +35,6 @@ const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[]
   }
 };
 
-const rawLines = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-
 describe('Postgres failures', () => {
   it('unavailable during a crawl: the crawl lands its raw file, a later ingest lands everything', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-pg-down-'));
@@ -49,7 +47,7 @@ describe('Postgres failures', () => {
     own.stop();
     expect(await exited).toBe(EXIT.ok);
     const file = fs.readdirSync(path.join(dir, 'data', 'raw', 'demo_store', '2026-01-01')).map((f) => path.join(dir, 'data', 'raw', 'demo_store', '2026-01-01', f))[0]!;
-    const end = rawLines(file).at(-1)!;
+    const end = readRawLines(file).at(-1)!;
     expect(end).toMatchObject({ control: 'end', complete: true });
 
     // With the database still down, ingest fails in one line and lands nothing.

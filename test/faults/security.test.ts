@@ -155,7 +155,7 @@ describe('security', () => {
     expect(r.complete).toBe(false);
   });
 
-  it.each(['/../secret.txt', '/v1/%2e%2e%2f%2e%2e%2fsecret.txt', '/..%5csecret.txt', '/link.txt'])('trawl serve never serves a file outside its folder: %s', async (rawPath) => {
+  it.each(['/../secret.txt', '/v1/../../secret.txt', '/%2e%2e/secret.txt', '/v1/%2e%2e%2f%2e%2e%2fsecret.txt', '/link.txt', '/%00', '/..%5csecret.txt'])('trawl serve never serves a file outside its folder: %s', async (rawPath) => {
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-serve-sec-'));
     fs.mkdirSync(path.join(parent, 'public'));
     fs.writeFileSync(path.join(parent, 'secret.txt'), 'the secret');

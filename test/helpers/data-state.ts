@@ -1,7 +1,9 @@
 // The data state two runs are compared on: staging versions, core and exported objects, with run
 // logs, ledgers and surrogate ids left aside.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 
 export async function dataState(database: Database, exportDir: string) {
@@ -34,4 +36,15 @@ export function exportedObjects(root: string): Record<string, string> {
   };
   walk(root);
   return out;
+}
+
+/** The public manifest of an export folder, after checking that every object it names is there with the
+ * bytes it promises and that each stable key holds a whole object. */
+export function publishedManifest(root: string): { generated_at: string; files: Record<string, { key: string; sha256: string }> } {
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'v1/manifest.json'), 'utf8'));
+  for (const [stable, f] of Object.entries(manifest.files) as [string, { key: string; sha256: string }][]) {
+    expect(crypto.hash('sha256', fs.readFileSync(path.join(root, f.key)), 'hex'), f.key).toBe(f.sha256);
+    JSON.parse(fs.readFileSync(path.join(root, stable), 'utf8'));
+  }
+  return manifest;
 }

@@ -63,3 +63,12 @@ export function writeRawFile(
   fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return file;
 }
+
+/** The whole lines of a raw file, parsed: a killed run's file may end in a torn one, which is left out. */
+export function readRawLines(file: string): Record<string, unknown>[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { demoDayTime } from '../../../src/lib/clock.ts';
+import { readRawLines } from '../../helpers/raw-files.ts';
 import { assertPublishedWhole, dropWorld, newWorld, runDay, stateOf, withDatabase, type DataState, type FaultSetup, type World } from './fault-world.ts';
 
 export interface Observed {
@@ -34,19 +35,11 @@ export interface KillPoint {
 
 const DAY2 = demoDayTime(2).toISOString().slice(0, 10);
 
-function rawLines(file: string) {
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .slice(0, -1)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 async function observe(w: World, n: number, baseRuns: number): Promise<Observed> {
   const dayDir = path.join(w.rawDir, 'demo_store', DAY2);
   const files = fs.existsSync(dayDir) ? fs.readdirSync(dayDir) : [];
   const partFile = files.find((f) => f.endsWith('.part'));
-  const part = partFile ? rawLines(path.join(dayDir, partFile)) : undefined;
+  const part = partFile ? readRawLines(path.join(dayDir, partFile)) : undefined;
   const { runs, ledger } = await withDatabase(w, async (db) => ({
     runs: (await db.pool.query<{ r: string }>(`SELECT step || ':' || status AS r FROM ops.runs WHERE id > $1 ORDER BY id`, [baseRuns])).rows.map((r) => r.r),
     ledger: (await db.pool.query<{ path: string; bytes: string }>(`SELECT path, bytes_ingested AS bytes FROM staging.raw_files WHERE path LIKE $1`, [`demo_store/${DAY2}/%`])).rows.map((r) => ({ path: r.path, bytes: Number(r.bytes) })),
@@ -56,7 +49,7 @@ async function observe(w: World, n: number, baseRuns: number): Promise<Observed>
     part: part && { pages: part.filter((l) => l.control === 'page').length, ended: part.some((l) => l.control === 'end') },
     finished: files
       .filter((f) => f.endsWith('.jsonl'))
-      .map((f) => rawLines(path.join(dayDir, f)))
+      .map((f) => readRawLines(path.join(dayDir, f)))
       .map((lines) => ({ lines: lines.length, pages: Number(lines.at(-1)!.pages) })),
     runs,
     ledger,
