@@ -27,9 +27,9 @@ interface Crawl {
   stderr: string;
 }
 
-function crawl(dataDir: string, env: Record<string, string> = {}, killAfterRequests?: number): Promise<Crawl> {
+function crawl(dataDir: string, env: Record<string, string> = {}, killAfterRequests?: number, args: string[] = []): Promise<Crawl> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'crawl', 'demo_store', '--day', '1', '--base-url', server.baseUrl], {
+    const child = spawn(process.execPath, [BIN, 'crawl', 'demo_store', '--day', '1', '--base-url', server.baseUrl, ...args], {
       env: cliEnv({ TRAWL_DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env }),
     });
     let stderr = '';
@@ -128,6 +128,23 @@ describe('resume after SIGKILL', () => {
     expect(again.at(-1)).toMatchObject({ control: 'end', complete: true, records: undisturbed.length });
     const text = (l: Record<string, unknown>) => JSON.stringify([l.key, l.partition, l.observed_at, l.url, l.data, l.source_fields]);
     expect(again.filter((l) => !('control' in l)).map(text).sort()).toEqual(undisturbed);
+  });
+
+  it('--fresh closes the killed run as incomplete, keeping its records, and starts a new one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-resume-'));
+    expect((await crawl(dir, { TRAWL_FAILPOINT: 'crawl.after-page-write@20' })).code).toBeNull();
+    const killedRun = fs.readdirSync(rawDirOf(dir))[0]!.replace('.jsonl.part', '');
+    const fresh = await crawl(dir, {}, undefined, ['--fresh']);
+    expect(fresh.code, fresh.stderr).toBe(EXIT.ok);
+    expect(fresh.stderr).not.toContain('resuming an unfinished run');
+    const files = fs.readdirSync(rawDirOf(dir)).sort();
+    expect(files.filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(files).toHaveLength(2);
+    const killed = readRawLines(path.join(rawDirOf(dir), `${killedRun}.jsonl`));
+    expect(killed.at(-1)).toMatchObject({ control: 'end', complete: false, pages: 20 });
+    expect(killed.filter((l) => !('control' in l)).length).toBe(killed.at(-1)!.records);
+    const other = readRawLines(path.join(rawDirOf(dir), files.find((f) => !f.startsWith(killedRun))!));
+    expect(other.at(-1)).toMatchObject({ control: 'end', complete: true, records: undisturbed.length });
   });
 
   it('keeps no bodies with BODY_RETENTION_DAYS=0, and reparse says so', async () => {
