@@ -13,7 +13,8 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
       return JSON.stringify(nfc(value));
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`cannot hash non-finite number ${value}`);
-      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+      // String() and JSON.stringify() print finite numbers alike.
+      return Object.is(value, -0) ? '0' : String(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
@@ -23,17 +24,13 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
         return `${out}]`;
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj);
-      // Keys compare in their NFC form; the usual all-ASCII keys need no mapping.
-      const ascii = keys.every((k) => ASCII.test(k));
-      const byNfc = ascii ? undefined : new Map(keys.map((k) => [nfc(k), k]));
-      const sorted = ascii ? keys.sort() : [...byNfc!.keys()].sort();
+      const order = keyOrder(Object.keys(obj));
       let out = '{';
       let first = true;
-      for (const k of sorted) {
-        const v = obj[ascii ? k : byNfc!.get(k)!];
-        if (v === undefined || omit?.has(k)) continue;
-        out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+      for (let i = 0; i < order.names.length; i++) {
+        const v = obj[order.names[i]!];
+        if (v === undefined || omit?.has(order.nfcNames[i]!)) continue;
+        out += `${first ? '' : ','}${order.quoted[i]}:${canonicalJson(v)}`;
         first = false;
       }
       return `${out}}`;
@@ -41,6 +38,34 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
     default:
       throw new TypeError(`cannot hash a ${typeof value}`);
   }
+}
+
+/** An object's member names in canonical order: as written, in NFC, and quoted in NFC. */
+interface KeyOrder {
+  names: string[];
+  nfcNames: string[];
+  quoted: string[];
+}
+
+// Records of one source share a few shapes, so the sorted order of a shape is worked out once.
+// Bounded, so that hostile input with endless shapes costs time, not memory.
+const keyOrders = new Map<string, KeyOrder>();
+const MAX_SHAPES = 4096;
+
+function keyOrder(keys: string[]): KeyOrder {
+  // A name holding NUL could make two shapes join alike: such objects are not cached.
+  const cacheable = !keys.some((k) => k.includes('\u0000'));
+  const shape = keys.join('\u0000');
+  let order = cacheable ? keyOrders.get(shape) : undefined;
+  if (order) return order;
+  // Keys compare in their NFC form; of two names equal in NFC, the later one counts.
+  const byNfc = new Map(keys.map((k) => [nfc(k), k]));
+  const pairs = [...byNfc].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  order = { names: pairs.map(([, k]) => k), nfcNames: pairs.map(([n]) => n), quoted: pairs.map(([n]) => JSON.stringify(n)) };
+  if (!cacheable) return order;
+  if (keyOrders.size >= MAX_SHAPES) keyOrders.clear();
+  keyOrders.set(shape, order);
+  return order;
 }
 
 // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL

@@ -18,4 +18,14 @@ describe('canonical JSON hash', () => {
   it('refuses what JSON cannot hold', () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/non-finite/);
   });
+
+  it('orders every shape by its own names, whatever was seen before', () => {
+    // Shapes are remembered by their names joined with NUL: names holding NUL must not be confused.
+    expect(canonicalJson({ 'a\u0000': 1, b: 2 })).toBe('{"a\\u0000":1,"b":2}');
+    expect(canonicalJson({ a: 1, '\u0000b': 2 })).toBe('{"\\u0000b":2,"a":1}');
+    expect(canonicalJson({ b: 1, a: 2 })).toBe(canonicalJson({ a: 2, b: 1 }));
+    // Two names equal in NFC are one member: the later one counts.
+    expect(canonicalJson({ '\u00e9': 1, 'e\u0301': 2 })).toBe('{"\u00e9":2}');
+    expect(canonicalJson({ 'e\u0301': 1, '\u00e9': 2 })).toBe('{"\u00e9":2}');
+  });
 });
