@@ -6,10 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { silentLogger } from '../src/lib/logger.ts';
-import { ingestFile } from '../src/staging/ingest.ts';
+import { ingestFiles } from '../src/staging/ingest.ts';
 
 const [mode, url, ...rest] = process.argv.slice(2);
-const pool = new pg.Pool({ connectionString: url, max: 2 });
+const pool = new pg.Pool({ connectionString: url, max: 3 });
 const started = performance.now();
 const out: Record<string, number> = {};
 if (mode === 'copy') {
@@ -26,11 +26,10 @@ if (mode === 'copy') {
   const [rawDir, ...files] = rest;
   let records = 0;
   let newVersions = 0;
-  for (const file of files) {
-    const r = await ingestFile({ pool, rawDir: rawDir!, file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  await ingestFiles(files, { pool, rawDir: rawDir!, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger }, (r) => {
     records += r.records;
     newVersions += r.newVersions;
-  }
+  });
   out.ms = performance.now() - started;
   out.records = records;
   out.newVersions = newVersions;

@@ -2,16 +2,19 @@
 -- `incoming`, then runs these statements in order inside one transaction, under the staging lock.
 
 -- name: create_incoming
+-- data and source_fields are JSON text: Postgres parses them only for the lines that become
+-- versions. `line` keeps a quarantined line as it was read.
 CREATE TEMP TABLE incoming (
   raw_line       integer NOT NULL,
   source         text,
   entity         text,
   key            text,
+  key_hash       bigint,
   partition      text,
   observed_at    timestamptz,
   hash           bytea,
-  data           jsonb,
-  source_fields  jsonb,
+  data           text,
+  source_fields  text,
   volatile       text[],
   run_id         text,
   reason         text,
@@ -26,68 +29,115 @@ FROM incoming
 WHERE reason IS NOT NULL
 ON CONFLICT (raw_file_id, raw_line) DO NOTHING
 
--- name: segment
--- Splits each key's observations newer than its last_seen_at into runs of equal content, on narrow
--- rows (no data). Segment 0 continues the current version; segments 1.. become new versions.
+-- name: find_repeated
+-- Keys observed more than once in this file take the general (windowed) path below.
+-- Found by key_hash: a collision only sends a few more keys that way, which is right for any key.
+CREATE TEMP TABLE repeated ON COMMIT DROP AS
+SELECT key_hash
+FROM incoming
+WHERE reason IS NULL
+GROUP BY key_hash
+HAVING count(*) > 1
+
+-- name: touch_unchanged
+-- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
+-- HOT update of a narrow row). The lines it took are noted, so nothing after reads them again.
 -- Observations no newer than the key's last_seen_at are already reflected (re-ingest, replay).
-CREATE TEMP TABLE segments ON COMMIT DROP AS
-WITH obs AS (
-  SELECT DISTINCT ON (source, entity, key, observed_at) raw_line, source, entity, key, partition, observed_at, hash
-  FROM incoming
-  WHERE reason IS NULL
-  ORDER BY source, entity, key, observed_at, hash DESC
-), fresh AS (
-  SELECT o.*, s.version AS cur_version, s.last_seen_at AS cur_seen, s.hash AS cur_hash
-  FROM obs o
-  LEFT JOIN staging.key_state s USING (source, entity, key)
-  WHERE s.key IS NULL OR o.observed_at > s.last_seen_at
-), marked AS (
-  SELECT f.*, (f.hash IS DISTINCT FROM coalesce(lag(f.hash) OVER w, f.cur_hash))::int AS starts
-  FROM fresh f
-  WINDOW w AS (PARTITION BY source, entity, key ORDER BY observed_at)
-), numbered AS (
-  SELECT m.*, sum(m.starts) OVER (PARTITION BY source, entity, key ORDER BY observed_at) AS seg
-  FROM marked m
+CREATE TEMP TABLE touched (raw_line integer NOT NULL) ON COMMIT DROP;
+WITH t AS (
+  UPDATE staging.key_state s
+  SET last_seen_at = i.observed_at
+  FROM incoming i
+  WHERE i.reason IS NULL AND s.source = i.source AND s.entity = i.entity AND s.key = i.key
+    AND s.hash = i.hash AND i.observed_at > s.last_seen_at
+    AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
+  RETURNING i.raw_line
 )
-SELECT n.*, max(n.observed_at) OVER (PARTITION BY source, entity, key, seg) AS seg_last_seen
-FROM numbered n
+INSERT INTO touched SELECT raw_line FROM t
+
+-- name: match
+-- Every other valid observation newer than its key's last_seen_at, with the key's current state
+-- (none for a new key).
+CREATE TEMP TABLE matched ON COMMIT DROP AS
+SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash,
+       s.version AS cur_version, s.last_seen_at AS cur_seen, s.hash AS cur_hash, r.key_hash IS NOT NULL AS repeated
+FROM incoming i
+LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key
+LEFT JOIN repeated r ON r.key_hash = i.key_hash
+WHERE i.reason IS NULL AND (s.key IS NULL OR i.observed_at > s.last_seen_at)
+  AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.raw_line = i.raw_line)
+
+-- name: segment
+-- What remains: new keys, changed keys and repeated keys. Each key's observations are split into
+-- runs of equal content. Segment 0 continues the current version; segments 1.. become new versions.
+-- A key seen once needs no window: it is one new segment, and its last observation.
+CREATE TEMP TABLE segments ON COMMIT DROP AS
+SELECT m.raw_line, m.source, m.entity, m.key, m.partition, m.observed_at, m.hash, m.cur_version, m.cur_seen, m.repeated,
+       1 AS starts, 1::bigint AS seg, m.observed_at AS seg_last_seen, true AS last_of_key
+FROM matched m
+WHERE NOT m.repeated
+UNION ALL
+SELECT n.raw_line, n.source, n.entity, n.key, n.partition, n.observed_at, n.hash, n.cur_version, n.cur_seen, true,
+       n.starts, n.seg, max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key, n.seg),
+       n.observed_at = max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key)
+FROM (
+  SELECT k.*, sum(k.starts) OVER (PARTITION BY k.source, k.entity, k.key ORDER BY k.observed_at) AS seg
+  FROM (
+    SELECT o.*, (o.hash IS DISTINCT FROM coalesce(lag(o.hash) OVER w, o.cur_hash))::int AS starts
+    FROM (
+      SELECT DISTINCT ON (m.source, m.entity, m.key, m.observed_at) m.*
+      FROM matched m
+      WHERE m.repeated
+      ORDER BY m.source, m.entity, m.key, m.observed_at, m.hash DESC
+    ) o
+    WINDOW w AS (PARTITION BY o.source, o.entity, o.key ORDER BY o.observed_at)
+  ) k
+) n
 
 -- name: summarise_keys
--- One row per key seen fresh: its last observation carries the final segment, hash and last_seen_at.
+-- One row per key in segments: its last observation carries the final segment, hash and last_seen_at.
 CREATE TEMP TABLE key_changes ON COMMIT DROP AS
-SELECT DISTINCT ON (source, entity, key)
-       source, entity, key, partition, cur_version, cur_seen, seg AS new_versions, hash AS last_hash, observed_at AS last_seen
+SELECT source, entity, key, partition, cur_version, cur_seen, seg AS new_versions, hash AS last_hash, observed_at AS last_seen
 FROM segments
-ORDER BY source, entity, key, observed_at DESC
+WHERE last_of_key
 
 -- name: close_changed
 -- Closes the current version of keys that changed, fixing its final last_seen_at.
 UPDATE staging.versions v
-SET valid_to = c.changed_at,
-    last_seen_at = greatest(c.cur_seen, coalesce(c.seen_unchanged, c.cur_seen))
+SET valid_to = c.changed_at, last_seen_at = c.last_seen
 FROM (
-  SELECT s.source, s.entity, s.key, s.cur_version, s.cur_seen,
-         max(s.observed_at) FILTER (WHERE s.seg = 0) AS seen_unchanged,
-         min(s.observed_at) FILTER (WHERE s.seg = 1) AS changed_at
-  FROM segments s
-  JOIN key_changes k USING (source, entity, key)
-  WHERE k.new_versions > 0 AND k.cur_version IS NOT NULL
-  GROUP BY s.source, s.entity, s.key, s.cur_version, s.cur_seen
+  SELECT source, entity, key, cur_version, cur_seen AS last_seen, observed_at AS changed_at
+  FROM segments
+  WHERE NOT repeated AND cur_version IS NOT NULL
+  UNION ALL
+  SELECT source, entity, key, cur_version,
+         greatest(cur_seen, coalesce(max(observed_at) FILTER (WHERE seg = 0), cur_seen)),
+         min(observed_at) FILTER (WHERE seg = 1)
+  FROM segments
+  WHERE repeated AND cur_version IS NOT NULL
+  GROUP BY source, entity, key, cur_version, cur_seen
+  HAVING max(seg) > 0
 ) c
 WHERE v.source = c.source AND v.entity = c.entity AND v.key = c.key AND v.version = c.cur_version
 
 -- name: insert_versions
+-- Postgres parses the JSON here, for the lines that become versions only. A version ends where the
+-- key's next segment in this file starts.
 INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
                               valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id)
-SELECT s.source, s.entity, s.key, s.partition, coalesce(s.cur_version, 0) + s.seg, s.hash, $2, i.data, i.source_fields, i.volatile,
-       s.observed_at, lead(s.observed_at) OVER (PARTITION BY s.source, s.entity, s.key ORDER BY s.seg), s.seg_last_seen,
-       $1, s.raw_line, i.run_id
-FROM segments s
+SELECT s.source, s.entity, s.key, s.partition, coalesce(s.cur_version, 0) + s.seg, s.hash, $2,
+       i.data::jsonb, i.source_fields::jsonb, i.volatile, s.observed_at, s.valid_to, s.seg_last_seen, $1, s.raw_line, i.run_id
+FROM (
+  SELECT s.*, NULL::timestamptz AS valid_to FROM segments s WHERE NOT s.repeated
+  UNION ALL
+  SELECT s.*, lead(s.observed_at) OVER (PARTITION BY s.source, s.entity, s.key ORDER BY s.seg)
+  FROM segments s
+  WHERE s.repeated AND s.starts = 1
+) s
 JOIN incoming i USING (raw_line)
-WHERE s.starts = 1
 
 -- name: update_key_state
--- An unchanged key only moves last_seen_at: a HOT update of a narrow row.
+-- Keys in segments: their new version number, hash and last_seen_at.
 UPDATE staging.key_state s
 SET last_seen_at = k.last_seen,
     version = k.cur_version + k.new_versions,

@@ -7,7 +7,7 @@ import { failpoint } from '../lib/failpoint.ts';
 import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { listRawFiles } from '../raw/list-raw-files.ts';
 import { loadSpiders } from '../spiders/registry.ts';
-import { ingestFile, type IngestFileResult } from './ingest.ts';
+import { ingestFiles, type IngestFileResult } from './ingest.ts';
 
 export interface IngestOptions {
   database: Database;
@@ -40,9 +40,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const runId = await openRun(opts.database.db, 'ingest', spider, opts.pipelineId ?? null);
   const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [] };
   try {
-    for (const file of files) {
-      const r = await ingestFile({ pool: opts.database.pool, rawDir: opts.rawDir, file, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log });
-      if (r.skipped) continue;
+    const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log };
+    await ingestFiles(files, options, (r) => {
+      if (r.skipped) return;
       failpoint('ingest.after-commit');
       summary.files.push(r);
       summary.records += r.records;
@@ -52,7 +52,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       summary.quarantined += r.quarantined;
       summary.collapsed.push(...r.collapsed.map((partition) => ({ file: r.path, partition })));
       opts.log.info({ file: r.path, records: r.records, new_versions: r.newVersions, delisted: r.delisted, quarantined: r.quarantined }, 'raw file ingested');
-    }
+    });
   } catch (err) {
     await failRun(opts.database.db, runId, { ...figures(summary), message: String((err as Error).message) });
     throw err;

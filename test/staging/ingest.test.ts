@@ -1,9 +1,13 @@
 // The staging semantics of DESIGN.md, each against real Postgres.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
-import { ingestFile } from '../../src/staging/ingest.ts';
+import { sqlQuery } from '../../src/db/sql-file.ts';
+import { applyIncoming, COPY_INCOMING, ingestFile, toIncomingRow } from '../../src/staging/ingest.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
 import { freshDatabaseEachTest } from '../helpers/test-database.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
@@ -189,5 +193,55 @@ describe('staging semantics', () => {
     const { rows } = await fresh.database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
     // 200 first versions + keys divisible by 7 change on day 2 and day 3: 29 * 2.
     expect(rows[0]).toEqual({ n: 200 + 29 * 2, d: 200 + 29 * 2 });
+  });
+
+  it('keys whose key_hash collides land exactly as keys that do not', async () => {
+    const days = [
+      [{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }],
+      [{ key: 'a', at: T(2), data: price(1) }, { key: 'b', at: T(2), data: price(3) }, { key: 'c', at: T(2), data: price(4) }],
+      [{ key: 'a', at: T(3), data: price(1) }, { key: 'a', at: T(3, 9), data: price(5) }, { key: 'c', at: T(3), data: price(4) }],
+    ];
+    // The same days under other keys, every line's key_hash forced to one value.
+    for (const day of days) {
+      await ingest(file(day.map((o) => ({ ...o, key: `plain-${o.key}` }))));
+      const f = file(day.map((o) => ({ ...o, key: `forced-${o.key}` })));
+      const client = await fresh.database.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ id: number }>('INSERT INTO staging.raw_files (path) VALUES ($1) RETURNING id', [path.relative(fresh.rawDir, f)]);
+        await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
+        const copy = fs.readFileSync(f, 'utf8').trim().split('\n').map((line, i) => toIncomingRow(line, i + 1, new Map(), 'run').copy ?? '');
+        const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 4 ? '7' : v)).join('\t'));
+        await pipeline(Readable.from([forced.join('')]), client.query(copyFrom(COPY_INCOMING)));
+        await applyIncoming(client, Number(rows[0]!.id), forced.length);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    }
+    const all = await versions();
+    const strip = (prefix: string) =>
+      all.filter((v) => v.key.startsWith(prefix)).map((v) => ({ ...v, key: v.key.slice(prefix.length), raw_line: undefined }));
+    expect(strip('forced-')).toEqual(strip('plain-'));
+    expect(strip('plain-').map((v) => [v.key, v.version, v.data?.amount])).toEqual([
+      ['a', 1, 1], ['a', 2, 5], ['b', 1, 2], ['b', 2, 3], ['c', 1, 4],
+    ]);
+  });
+
+  it('ingesting several files stops at the first that fails, after the one before it has landed', async () => {
+    const first = file([{ key: 'a', at: T(1), data: price(1) }]);
+    const outside = path.join(path.dirname(fresh.rawDir), 'elsewhere.jsonl');
+    fs.copyFileSync(first, outside);
+    const last = file([{ key: 'b', at: T(2), data: price(2) }]);
+    const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: [first, outside, last] });
+    await expect(run).rejects.toThrow(/outside the raw folder/);
+    expect((await versions()).map((v) => v.key)).toEqual(['a']);
+  });
+
+  it('keeps the ledger append-only, so a version never loses the raw file it came from', async () => {
+    await ingest(file([{ key: 'a', at: T(1), data: price(1) }]));
+    await expect(fresh.database.pool.query('DELETE FROM staging.raw_files')).rejects.toThrow(/append-only/);
+    await expect(fresh.database.pool.query('TRUNCATE staging.raw_files CASCADE')).rejects.toThrow(/append-only/);
+    await expect(fresh.database.pool.query('UPDATE staging.raw_files SET id = id + 100')).rejects.toThrow(/append-only/);
   });
 });
