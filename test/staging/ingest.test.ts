@@ -161,6 +161,23 @@ describe('staging semantics', () => {
     expect(rows[1].reason).toMatch(/^invalid JSON/);
   });
 
+  it('9. text Postgres cannot hold (NUL, an unpaired surrogate) is quarantined, and the rest lands', async () => {
+    const r = await ingest(
+      file([
+        { key: 'nul', at: T(1), data: price(1, { title: 'a\u0000b' }) },
+        { key: 'lone', at: T(1), data: price(1, { title: 'a\ud800b' }) },
+        { key: 'pair', at: T(1), data: price(1, { title: 'a\ud83d\ude00b' }) },
+      ]),
+    );
+    expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
+    const { rows } = await fresh.database.pool.query('SELECT key, reason FROM staging.quarantine ORDER BY key');
+    expect(rows).toEqual([
+      { key: 'lone', reason: 'record contains an unpaired UTF-16 surrogate' },
+      { key: 'nul', reason: 'record contains a NUL character' },
+    ]);
+    expect((await versions('pair'))[0]!.data!.title).toBe('a\ud83d\ude00b');
+  });
+
   it('9. a key whose record a complete crawl saw but could not validate is not delisted', async () => {
     await ingest(file([{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }], true));
     const r = await ingest(file([{ key: 'a', at: T(2), data: price(1) }, { key: 'b', at: T(2), data: null, invalid: 'price: unreadable' }], true));
