@@ -19,8 +19,16 @@ const counted: ExportTarget = {
   delete: (keys) => ((count.delete += keys.length), target.delete(keys)),
   list: (p) => target.list(p),
 };
+// What the resident size is made of: the V8 heap, and buffers outside it.
+const peak = { heapMb: 0, externalMb: 0 };
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peak.heapMb = Math.max(peak.heapMb, m.heapUsed / 1048576);
+  peak.externalMb = Math.max(peak.externalMb, m.external / 1048576);
+}, 100);
 const t = performance.now();
 const r = await runExport({ database, target: counted, clock: fixedClock(config.fixedNow ?? new Date()), log: silentLogger, cacheMaxAge: 300 });
 const ms = performance.now() - t;
+clearInterval(sampler);
 await database.close();
-console.log(JSON.stringify({ ms, objects: r.objects, uploaded: r.uploaded, puts: count.put, copies: count.copy, deletes: count.delete, rssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ ms, objects: r.objects, uploaded: r.uploaded, puts: count.put, copies: count.copy, deletes: count.delete, rssMb: process.resourceUsage().maxRSS / 1024, ...peak }));

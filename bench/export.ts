@@ -38,8 +38,8 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
 
     const requests = (r: Record<string, number>) => r.puts! + r.copies!;
     report(`export: ${games.toLocaleString()} game objects + lists to a loopback S3 server (s3rver)`, [
-      { run: 'first', objects: first.objects!, 'objects/s': Math.round(first.objects! / (first.ms! / 1000)), 'PUT + copy requests': requests(first), 'peak RSS MB': round(first.rssMb!, 0), target: '<= 250 MB' },
-      { run: 'after 1% change', objects: second.objects!, 'objects/s': Math.round(second.objects! / (second.ms! / 1000)), 'PUT + copy requests': requests(second), 'peak RSS MB': round(second.rssMb!, 0), target: `changed ${second.uploaded} + manifest` },
+      { run: 'first', objects: first.objects!, 'objects/s': Math.round(first.objects! / (first.ms! / 1000)), 'PUT + copy requests': requests(first), 'peak RSS MB': round(first.rssMb!, 0), 'heap / buffers MB': `${round(first.heapMb!, 0)} / ${round(first.externalMb!, 0)}`, target: '<= 250 MB' },
+      { run: 'after 1% change', objects: second.objects!, 'objects/s': Math.round(second.objects! / (second.ms! / 1000)), 'PUT + copy requests': requests(second), 'peak RSS MB': round(second.rssMb!, 0), 'heap / buffers MB': `${round(second.heapMb!, 0)} / ${round(second.externalMb!, 0)}`, target: `changed ${second.uploaded} + manifest` },
     ], {
       objects: first.objects!,
       objects_per_s: Math.round(first.objects! / (first.ms! / 1000)),

@@ -8,7 +8,9 @@
 // whose data did not change keeps its updated_at, hence its bytes, and is not uploaded again.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
@@ -22,45 +24,18 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
+import { MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';
+import { ObjectBody, sha256 } from './object-body.ts';
 import { buildOpenApi, type ColumnTypes } from './openapi.ts';
 import type { ExportTarget } from './targets.ts';
 
-export const MANIFEST_KEY = 'v1/manifest.json';
 export const SITE_DIR = path.resolve(import.meta.dirname, 'site');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const UPLOAD_CONCURRENCY = 16;
 const SITE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
-export interface ManifestFile {
-  /** The content-addressed key holding this generation's bytes. */
-  key: string;
-  size: number;
-  sha256: string;
-  /** Hash of the data alone: equal data keeps the previous updated_at, hence the same bytes. */
-  data_sha256: string;
-  count: number;
-  updated_at: string;
-}
-
-export interface Manifest {
-  generation: string;
-  generated_at: string;
-  /** The ETL watermark this generation reflects; the next changes feed starts after it. */
-  watermark: number;
-  /** The watermark v1/changes/latest.json starts after. */
-  changes_since: number;
-  /**
-   * Staging versions up to `watermark`, and up to `changes_since`. Counts, unlike ids, survive a
-   * rebuild (`trawl rebuild` replays the same files in the same order into new ids), so the next
-   * export finds the same feed baseline in a rebuilt database.
-   */
-  versions?: number;
-  changes_since_versions?: number;
-  files: Record<string, ManifestFile>;
-  /** sha256 of the page's files and openapi.json at their stable keys. */
-  assets: Record<string, string>;
-}
+export type { Manifest, ManifestFile } from './manifest.ts';
 
 /** The id of the n-th staging version (0 for none): where a feed baseline counted in versions starts. */
 async function versionIdAt(client: PoolClient, n: number): Promise<number> {
@@ -96,6 +71,8 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const runId = await openRun(opts.database.db, 'export', opts.spider ?? null, opts.pipelineId ?? null);
   const client = await opts.database.pool.connect();
   const progress = startProgress({ label: 'export', log: opts.log });
+  // Big list bodies, the new manifest and the aliases to write wait here, not in memory.
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-export-'));
   try {
     await opts.target.check();
     await client.query('SELECT pg_advisory_lock($1)', [LOCK.export]);
@@ -103,34 +80,31 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
     const { rows } = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
-    const manifest: Manifest = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, files: {}, assets: {} };
+    const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
+    const files = new ManifestWriter(tmpDir);
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
-    const aliases: [string, string][] = [];
+    const aliases = new AliasList(tmpDir);
     const uploads = createLimiter(UPLOAD_CONCURRENCY);
     let unchanged = 0;
-    let objects = 0;
 
-    const publish = async (objectPath: string, rowsJson: string[]) => {
-      const data = `[${rowsJson.join(',')}]`;
-      const dataSha = sha256(data);
-      const prev = previous?.files[objectPath];
-      const updatedAt = prev?.data_sha256 === dataSha ? prev.updated_at : now.toISOString();
-      const body = `{"updated_at":${JSON.stringify(updatedAt)},"count":${rowsJson.length},"data":${data}}\n`;
-      const sha = sha256(body);
-      const key = objectPath.replace(/\.json$/, `.${sha.slice(0, 16)}.json`);
-      manifest.files[objectPath] = { key, size: Buffer.byteLength(body), sha256: sha, data_sha256: dataSha, count: rowsJson.length, updated_at: updatedAt };
-      objects++;
+    const publish = async (objectPath: string, object: ObjectBody) => {
+      const prev = previous?.files.get(objectPath);
+      const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : now.toISOString()));
+      const key = objectPath.replace(/\.json$/, `.${done.sha256.slice(0, 16)}.json`);
+      files.add(objectPath, { key, size: done.size, sha256: done.sha256, data_sha256: done.dataSha256, count: done.count, updated_at: done.updatedAt });
       if (prev?.key === key) {
         unchanged++;
+        if (typeof done.body !== 'string') fs.rmSync(done.body.file);
         return;
       }
-      aliases.push([key, objectPath]);
+      aliases.add(key, objectPath);
       await uploads.run(async () => {
-        await opts.target.put(key, body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+        await opts.target.put(key, done.body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+        if (typeof done.body !== 'string') fs.rmSync(done.body.file);
         failpoint('export.copy');
       });
-      // A counter: Object.keys(manifest.files) here made an export quadratic in its objects.
-      progress.update({ objects, uploaded: aliases.length });
+      // Counters: Object.keys(manifest.files) here once made an export quadratic in its objects.
+      progress.update({ objects: files.size, uploaded: aliases.size });
     };
 
     const defs = opts.definitions ?? loadExportDefinitions();
@@ -141,17 +115,18 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     manifest.versions = counted.rows[0]!.n;
     // The first generation has no previous one to change from: its feed is empty (not all of history,
     // which would also be one object as big as the whole price history).
-    const baseVersions = !previous
+    const before = previous?.header;
+    const baseVersions = !before
       ? manifest.versions
-      : previous.versions === manifest.versions
-        ? (previous.changes_since_versions ?? 0)
-        : (previous.versions ?? 0);
+      : before.versions === manifest.versions
+        ? (before.changes_since_versions ?? 0)
+        : (before.versions ?? 0);
     const since = await versionIdAt(client, baseVersions);
     manifest.changes_since = since;
     manifest.changes_since_versions = baseVersions;
     for (const def of defs) {
       try {
-        types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], publish);
+        types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], tmpDir, files, publish);
       } catch (err) {
         throw new Error(`export ${def.file}: ${messageOf(err)}`, { cause: err });
       }
@@ -166,11 +141,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     assets.push(['v1/openapi.json', `${JSON.stringify(buildOpenApi(defs, types), null, 1)}\n`, JSON_TYPE]);
     for (const [key, body, contentType] of assets) {
       manifest.assets[key] = sha256(body);
-      if (previous?.assets?.[key] !== manifest.assets[key]) await opts.target.put(key, body, { contentType, cacheControl: stableCache });
+      if (before?.assets?.[key] !== manifest.assets[key]) await opts.target.put(key, body, { contentType, cacheControl: stableCache });
     }
 
     failpoint('export.before-aliases');
-    for (const [key, objectPath] of aliases) {
+    for (const [key, objectPath] of aliases.entries()) {
       await uploads.run(async () => {
         await opts.target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: stableCache });
         failpoint('export.alias');
@@ -179,21 +154,20 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     await uploads.drain();
 
     failpoint('export.before-manifest');
-    // Compact: with 100,000 objects an indented manifest is a third bigger, in memory and on the wire.
-    const manifestBody = `${JSON.stringify(manifest)}\n`;
+    const manifestBody = { file: files.finish(manifest) };
     await opts.target.put(`v1/manifests/${generation}.json`, manifestBody, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
     failpoint('export.after-generation-manifest');
     await opts.target.put(MANIFEST_KEY, manifestBody, { contentType: JSON_TYPE, cacheControl: stableCache });
 
     // Only now that no manifest names them do stable keys of vanished objects go.
     failpoint('export.before-delete');
-    const gone = Object.keys(previous?.files ?? {}).filter((p) => !manifest.files[p]);
+    const gone = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p));
     await opts.target.delete(gone);
 
     const result: ExportResult = {
       generation,
-      objects,
-      uploaded: aliases.length,
+      objects: files.size,
+      uploaded: aliases.size,
       unchanged,
       removed: gone.length,
       durationMs: Date.now() - started,
@@ -207,6 +181,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     progress.done();
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK.export]).catch(() => undefined);
     client.release();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
   }
 }
 
@@ -218,16 +193,21 @@ async function exportDefinition(
   client: PoolClient,
   def: ExportDefinition,
   values: unknown[],
-  publish: (objectPath: string, rows: string[]) => Promise<void>,
+  tmpDir: string,
+  files: ManifestWriter,
+  publish: (objectPath: string, object: ObjectBody) => Promise<void>,
 ): Promise<Record<string, number>> {
   const cursor = client.query(new Cursor(def.sql, values));
   const read = (n: number) =>
     new Promise<{ rows: Record<string, unknown>[]; fields: { name: string; dataTypeID: number }[] }>((resolve, reject) =>
       cursor.read(n, (err, rows, result) => (err ? reject(err) : resolve({ rows, fields: result?.fields ?? [] }))),
     );
-  const seen = new Set<string>();
+  const open = (objectPath: string) => {
+    if (files.has(objectPath)) throw new Error(`rows are not ordered by ${def.params.join(', ')}, or another export wrote it (${objectPath} came back)`);
+    return new ObjectBody(tmpDir, def.name);
+  };
   let currentPath: string | undefined = def.params.length === 0 ? def.pathTemplate : undefined;
-  let rows: string[] = [];
+  let object = currentPath ? open(currentPath) : undefined;
   let types: Record<string, number> | undefined;
   try {
     for (let batch = await read(1000); ; batch = await read(1000)) {
@@ -245,33 +225,69 @@ async function exportDefinition(
         if (def.params.length > 0) {
           const objectPath = fillPath(def.pathTemplate, row);
           if (objectPath !== currentPath) {
-            if (currentPath) await publish(currentPath, rows);
-            if (seen.has(objectPath)) throw new Error(`rows are not ordered by ${def.params.join(', ')} (${objectPath} came back)`);
-            seen.add(objectPath);
+            if (currentPath) await publish(currentPath, object!);
+            object = open(objectPath);
             currentPath = objectPath;
-            rows = [];
           }
         }
-        rows.push(JSON.stringify(row));
+        object!.add(JSON.stringify(row));
       }
     }
+    if (currentPath) await publish(currentPath, object!);
+  } catch (err) {
+    object?.discard();
+    throw err;
   } finally {
     await cursor.close();
   }
-  if (currentPath) await publish(currentPath, rows);
   return types ?? {};
 }
 
-export async function readManifest(target: ExportTarget): Promise<Manifest | undefined> {
-  const body = await target.get(MANIFEST_KEY);
-  if (!body) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8')) as Manifest;
-  } catch (cause) {
-    throw new Error(`${target.describe()}/${MANIFEST_KEY} is not valid JSON`, { cause });
+/** Content-addressed keys and the stable keys to copy them to, kept in a file until the alias step. */
+class AliasList {
+  private readonly file: string;
+  private pending: string[] = [];
+  size = 0;
+
+  constructor(tmpDir: string) {
+    this.file = path.join(tmpDir, 'aliases.tsv');
+    fs.writeFileSync(this.file, '');
+  }
+
+  add(key: string, objectPath: string): void {
+    this.pending.push(`${key}\t${objectPath}\n`);
+    this.size++;
+    if (this.pending.length >= 1000) this.flush();
+  }
+
+  private flush(): void {
+    fs.appendFileSync(this.file, this.pending.join(''));
+    this.pending = [];
+  }
+
+  *entries(): Generator<[string, string]> {
+    this.flush();
+    for (const line of readFileLines(this.file)) {
+      const tab = line.indexOf('\t');
+      yield [line.slice(0, tab), line.slice(tab + 1)];
+    }
   }
 }
 
-function sha256(s: string): string {
-  return crypto.hash('sha256', s, 'hex');
+/** The lines of a file, read a megabyte at a time. */
+function* readFileLines(file: string): Generator<string> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) {
+      const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    if (rest) yield rest;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

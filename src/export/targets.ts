@@ -10,7 +10,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
+import type { FileBody } from './object-body.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
 import { createS3Client, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 
@@ -24,7 +26,8 @@ export interface ExportTarget {
   /** Fails early, with one clear line, when nothing can be written there. */
   check(): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
-  put(key: string, body: Buffer | string, opts: PutOptions): Promise<void>;
+  /** A FileBody is read from its file (which the caller removes). */
+  put(key: string, body: Buffer | string | FileBody, opts: PutOptions): Promise<void>;
   /** Server-side copy (the stable alias of a content-addressed object), with its own headers. */
   copy(fromKey: string, toKey: string, opts: PutOptions): Promise<void>;
   delete(keys: string[]): Promise<void>;
@@ -76,12 +79,13 @@ export class FileTarget implements ExportTarget {
   }
 
   /** Atomic: readers see the old file or the new one, never a half-written one. */
-  async put(key: string, body: Buffer | string) {
+  async put(key: string, body: Buffer | string | FileBody) {
     const file = this.file(key);
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, body);
+      if (typeof body === 'object' && 'file' in body) fs.copyFileSync(body.file, tmp);
+      else fs.writeFileSync(tmp, body);
       fs.renameSync(tmp, file);
     } catch (cause) {
       throw new UserError(`export: cannot write ${file}: ${messageOf(cause)}`, { cause });
@@ -139,14 +143,23 @@ export class S3Target implements ExportTarget {
   async get(key: string) {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-      return Buffer.from(await res.Body!.transformToByteArray());
+      const bytes = await res.Body!.transformToByteArray();
+      // A view, not a copy: a manifest of 100,000 objects is some 25 MB.
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;
     }
   }
 
-  async put(key: string, body: Buffer | string, opts: PutOptions) {
+  async put(key: string, body: Buffer | string | FileBody, opts: PutOptions) {
+    if (typeof body === 'object' && 'file' in body) {
+      // A big body (the manifest, a list of every game) goes up in 5 MB parts, one at a time: each
+      // part is a buffer the SDK can retry, and no more than one is in memory.
+      const params = { Bucket: this.bucket, Key: this.key(key), Body: fs.createReadStream(body.file), ContentType: opts.contentType, CacheControl: opts.cacheControl };
+      await new Upload({ client: this.client, params, queueSize: 1, partSize: 5 * 1024 * 1024 }).done();
+      return;
+    }
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import type { ExportTarget } from '../export/targets.ts';
 import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from '../raw/list-raw-files.ts';
-import type { Manifest } from '../export/run-export.ts';
+import { MANIFEST_KEY, readManifest } from '../export/manifest.ts';
 
 export interface PruneResult {
   rawFilesDeleted: number;
@@ -53,9 +53,9 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   const kept = generations.slice(-config.retention.exportGenerations);
   result.generationsKept = kept.length;
   const named = new Set<string>();
-  for (const key of [...kept, 'v1/manifest.json']) {
-    const body = await opts.target.get(key);
-    if (body) for (const f of Object.values((JSON.parse(body.toString('utf8')) as Manifest).files)) named.add(f.key);
+  for (const key of [...kept, MANIFEST_KEY]) {
+    const manifest = await readManifest(opts.target, key);
+    for (const f of manifest?.files.values() ?? []) named.add(f.key);
   }
   const contentAddressed = (await opts.target.list('v1/')).filter((k) => /\.[0-9a-f]{16}\.json$/.test(k) && !named.has(k));
   const oldManifests = generations.slice(0, -config.retention.exportGenerations);

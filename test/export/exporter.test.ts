@@ -156,6 +156,18 @@ describe('exporter on S3', () => {
     expect(validateDeals({ ...deals, data: [{ ...deals.data[0], amount: '19.99' }] })).toBe(false);
   });
 
+  it('puts a body too big to hold from its file, in parts, with its headers', async () => {
+    // 12 MB: three 5 MB parts, one in memory at a time.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-big-body-')), 'body');
+    const line = `${JSON.stringify({ game_id: 'g', title: 'x'.repeat(200) })}\n`;
+    fs.writeFileSync(file, line.repeat(Math.ceil((12 << 20) / line.length)));
+    await openTarget(config).put('v1/big.json', { file }, { contentType: 'application/json; charset=utf-8', cacheControl: 'public, max-age=7' });
+    const got = (await getObject('v1/big.json'))!;
+    expect(got.body === fs.readFileSync(file, 'utf8')).toBe(true);
+    expect(got).toMatchObject({ contentType: 'application/json; charset=utf-8', cacheControl: 'public, max-age=7' });
+    await openTarget(config).delete(['v1/big.json']);
+  });
+
   it('removes an object only after the manifest stops naming it', async () => {
     const gone = 'v1/games/g_obsolete.json';
     const m = await manifest();

@@ -1,0 +1,218 @@
+// v1/manifest.json: the generation, and for every object its content-addressed key, size, sha256 and
+// record count. With 100,000 games it is some 25 MB, so neither manifest is held whole: of the previous
+// one only what the next export compares is kept, and the new one is written entry by entry to a
+// temporary file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { ExportTarget } from './targets.ts';
+
+export const MANIFEST_KEY = 'v1/manifest.json';
+
+export interface ManifestFile {
+  /** The content-addressed key holding this generation's bytes. */
+  key: string;
+  size: number;
+  sha256: string;
+  /** Hash of the data alone: equal data keeps the previous updated_at, hence the same bytes. */
+  data_sha256: string;
+  count: number;
+  updated_at: string;
+}
+
+/** Everything in a manifest but its files. */
+export interface ManifestHeader {
+  generation: string;
+  generated_at: string;
+  /** The ETL watermark this generation reflects; the next changes feed starts after it. */
+  watermark: number;
+  /** The watermark v1/changes/latest.json starts after. */
+  changes_since: number;
+  /**
+   * Staging versions up to `watermark`, and up to `changes_since`. Counts, unlike ids, survive a
+   * rebuild (`trawl rebuild` replays the same files in the same order into new ids), so the next
+   * export finds the same feed baseline in a rebuilt database.
+   */
+  versions?: number;
+  changes_since_versions?: number;
+  /** sha256 of the page's files and openapi.json at their stable keys. */
+  assets: Record<string, string>;
+}
+
+export type Manifest = ManifestHeader & { files: Record<string, ManifestFile> };
+
+/** What the next export needs of a previous file entry. */
+export interface PreviousFile {
+  key: string;
+  data_sha256: string;
+  updated_at: string;
+}
+
+/** A published manifest: its header, and of each file what the next export compares. */
+export interface PreviousManifest {
+  header: ManifestHeader;
+  files: Map<string, PreviousFile>;
+}
+
+export async function readManifest(target: ExportTarget, key = MANIFEST_KEY): Promise<PreviousManifest | undefined> {
+  const body = await target.get(key);
+  if (!body) return undefined;
+  const where = `${target.describe()}/${key}`;
+  const read = scanManifest(body) ?? parseManifest(body, where);
+  if (typeof read.header.generation !== 'string') throw new Error(`${where} is not a trawl manifest: it names no generation`);
+  return { header: { ...read.header, assets: read.header.assets ?? {} } as ManifestHeader, files: read.files };
+}
+
+type ReadManifest = { header: Partial<ManifestHeader>; files: Map<string, PreviousFile> };
+
+// A manifest's updated_at values are mostly one string: each distinct one is kept once.
+function interner(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const known = seen.get(s);
+    if (known !== undefined) return known;
+    seen.set(s, s);
+    return s;
+  };
+}
+
+/** Any manifest, parsed whole: every entry exists as an object for a moment. */
+function parseManifest(body: Buffer, where: string): ReadManifest {
+  const files = new Map<string, PreviousFile>();
+  const intern = interner();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new Error(`${where} is not valid JSON`, { cause });
+  }
+  const header = (parsed ?? {}) as Partial<ManifestHeader> & { files?: unknown };
+  for (const [objectPath, entry] of Object.entries(header.files ?? {})) {
+    if (isFileEntry(entry)) files.set(objectPath, { key: entry.key, data_sha256: entry.data_sha256, updated_at: intern(entry.updated_at) });
+  }
+  delete header.files;
+  return { header, files };
+}
+
+const FILES_START = '"files":{';
+// One file entry: its quoted path and its flat object, then a comma or the end of the files.
+const ENTRY = /"((?:[^"\\]|\\.)*)":(\{[^{}]*\})([,}])/y;
+
+/**
+ * A manifest as trawl writes it (compact, file entries flat), read a megabyte at a time so that no
+ * 25 MB string and no object per entry exist at once. Anything else returns undefined, for the
+ * whole parse.
+ */
+export function scanManifest(body: Buffer): ReadManifest | undefined {
+  const files = new Map<string, PreviousFile>();
+  const intern = interner();
+  const decoder = new StringDecoder('utf8');
+  let offset = 0;
+  let text = '';
+  const more = () => {
+    if (offset >= body.length) return false;
+    const end = Math.min(body.length, offset + (1 << 20));
+    // Appending to a slice would keep every chunk alive through the slices: copy the rest.
+    text = Buffer.from(text, 'utf8').toString('utf8') + decoder.write(body.subarray(offset, end));
+    offset = end;
+    return true;
+  };
+  while (!text.includes(FILES_START)) if (!more()) return undefined;
+  const start = text.indexOf(FILES_START);
+  const head = text.slice(0, start);
+  text = text.slice(start + FILES_START.length);
+  let pos = 0;
+  for (;;) {
+    if (text.length - pos < 65_536 && offset < body.length) {
+      text = text.slice(pos);
+      pos = 0;
+      more();
+    }
+    if (pos === 0 && text.startsWith('}')) {
+      pos = 1; // no files at all
+      break;
+    }
+    ENTRY.lastIndex = pos;
+    const m = ENTRY.exec(text);
+    if (!m) return undefined;
+    let entry: unknown;
+    let objectPath: unknown;
+    try {
+      entry = JSON.parse(m[2]!);
+      objectPath = JSON.parse(`"${m[1]}"`);
+    } catch {
+      return undefined;
+    }
+    if (!isFileEntry(entry) || typeof objectPath !== 'string') return undefined;
+    files.set(objectPath, { key: entry.key, data_sha256: entry.data_sha256, updated_at: intern(entry.updated_at) });
+    pos = ENTRY.lastIndex;
+    if (m[3] === '}') break;
+  }
+  while (more());
+  // What is left closes the manifest: `}` or the members after the files, then `}`.
+  const rest = text.slice(pos).trim();
+  try {
+    const header = JSON.parse(rest.startsWith(',') ? `${head}${rest.slice(1)}` : `${head.replace(/,\s*$/, '')}${rest}`) as Partial<ManifestHeader>;
+    return { header, files };
+  } catch {
+    return undefined;
+  }
+}
+
+function isFileEntry(v: unknown): v is PreviousFile {
+  if (!v || typeof v !== 'object') return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.key === 'string' && typeof e.sha256 === 'string' && typeof e.data_sha256 === 'string' && typeof e.updated_at === 'string';
+}
+
+/** The new manifest, its file entries appended to a temporary file as objects are published. */
+export class ManifestWriter {
+  private readonly entriesFile: string;
+  private readonly fd: number;
+  private readonly named = new Set<string>();
+  private pending: string[] = [];
+
+  constructor(private readonly tmpDir: string) {
+    this.entriesFile = path.join(tmpDir, 'manifest-files.part');
+    this.fd = fs.openSync(this.entriesFile, 'w');
+  }
+
+  add(objectPath: string, entry: ManifestFile): void {
+    this.pending.push(`${this.named.size === 0 ? '' : ','}${JSON.stringify(objectPath)}:${JSON.stringify(entry)}`);
+    this.named.add(objectPath);
+    if (this.pending.length >= 1000) this.flush();
+  }
+
+  has(objectPath: string): boolean {
+    return this.named.has(objectPath);
+  }
+
+  get size(): number {
+    return this.named.size;
+  }
+
+  private flush(): void {
+    fs.writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+  }
+
+  /** Writes the whole manifest, compact, to a file and returns its path. */
+  finish(header: ManifestHeader): string {
+    this.flush();
+    fs.closeSync(this.fd);
+    const file = path.join(this.tmpDir, 'manifest.json');
+    const out = fs.openSync(file, 'w');
+    try {
+      // Compact: with 100,000 objects an indented manifest is a third bigger.
+      fs.writeSync(out, `${JSON.stringify(header).slice(0, -1)},"files":{`);
+      const entries = fs.openSync(this.entriesFile, 'r');
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let n = fs.readSync(entries, buf); n > 0; n = fs.readSync(entries, buf)) fs.writeSync(out, buf, 0, n);
+      fs.closeSync(entries);
+      fs.writeSync(out, '}}\n');
+    } finally {
+      fs.closeSync(out);
+    }
+    return file;
+  }
+}
