@@ -143,9 +143,18 @@ export class S3Target implements ExportTarget {
   async get(key: string) {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-      const bytes = await res.Body!.transformToByteArray();
-      // A view, not a copy: a manifest of 100,000 objects is some 25 MB.
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // Into one buffer of the announced size: collecting chunks and joining them would hold a
+      // manifest of 100,000 objects (some 25 MB) twice.
+      if (res.ContentLength === undefined) return Buffer.from(await res.Body!.transformToByteArray());
+      const bytes = Buffer.allocUnsafe(res.ContentLength);
+      let at = 0;
+      for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+        if (at + chunk.length > bytes.length) throw new Error(`${key}: more bytes than its Content-Length ${bytes.length}`);
+        bytes.set(chunk, at);
+        at += chunk.length;
+      }
+      if (at !== bytes.length) throw new Error(`${key}: ${at} of its ${bytes.length} bytes arrived`);
+      return bytes;
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
       throw err;
