@@ -204,7 +204,8 @@ async function exportDefinition(
     );
   const open = (objectPath: string) => {
     if (files.has(objectPath)) throw new Error(`rows are not ordered by ${def.params.join(', ')}, or another export wrote it (${objectPath} came back)`);
-    return new ObjectBody(tmpDir, def.name);
+    // A spilled body waits in its file while it uploads: every object gets a file name of its own.
+    return new ObjectBody(tmpDir, `${def.name}-${files.size}`);
   };
   let currentPath: string | undefined = def.params.length === 0 ? def.pathTemplate : undefined;
   let object = currentPath ? open(currentPath) : undefined;

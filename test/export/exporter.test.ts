@@ -1,4 +1,5 @@
 // The exporter against a real S3-API server on loopback with the real AWS SDK.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -196,5 +197,24 @@ describe('exporter on S3', () => {
     const failing = parseExportDefinition('broken.sql', `-- path: v1/broken.json\n-- description: d\n-- shape: list\n-- columns: x\nSELECT 1 / 0 AS x`);
     await expect(runExport({ database, target: openTarget(config), clock: fixedClock(demoDayTime(3)), log: silentLogger, cacheMaxAge: 60, definitions: [failing] })).rejects.toThrow('export broken.sql: division by zero');
     expect(await manifest()).toEqual(before);
+  });
+
+  it('publishes several objects too big to hold, each whole, while they upload side by side', async () => {
+    const big = parseExportDefinition(
+      'big.sql',
+      `-- path: v1/big/{n}.json\n-- description: d\n-- shape: list\n-- columns: n, r, pad\nSELECT n, r, repeat(chr(97 + (n + r) % 26), 3000) AS pad FROM generate_series(1, 4) n, generate_series(1, 500) r ORDER BY n, r`,
+    );
+    await runExport({ database, target: openTarget(config), clock: fixedClock(demoDayTime(4)), log: silentLogger, cacheMaxAge: 60, definitions: [big] });
+    const m = await manifest();
+    expect(Object.keys(m.files).sort()).toEqual(['v1/big/1.json', 'v1/big/2.json', 'v1/big/3.json', 'v1/big/4.json']);
+    for (const [stable, f] of Object.entries(m.files)) {
+      const body = (await getObject(stable))!.body;
+      expect(f.size).toBeGreaterThan(1 << 20);
+      expect(crypto.hash('sha256', body, 'hex')).toBe(f.sha256);
+      const n = Number(/(\d+)\.json$/.exec(stable)![1]);
+      const parsed = JSON.parse(body) as { count: number; data: { n: number; r: number; pad: string }[] };
+      expect(parsed.count).toBe(500);
+      expect(parsed.data.every((row, i) => row.n === n && row.r === i + 1 && row.pad === String.fromCharCode(97 + ((n + row.r) % 26)).repeat(3000))).toBe(true);
+    }
   });
 });
