@@ -14,6 +14,7 @@ const counted: ExportTarget = {
   describe: () => target.describe(),
   check: () => target.check(),
   get: (k) => target.get(k),
+  open: (k) => target.open(k),
   put: (k, b, o) => (count.put++, target.put(k, b, o)),
   copy: (f, t, o) => (count.copy++, target.copy(f, t, o)),
   delete: (keys) => ((count.delete += keys.length), target.delete(keys)),

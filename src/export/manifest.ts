@@ -55,10 +55,15 @@ export interface PreviousManifest {
 }
 
 export async function readManifest(target: ExportTarget, key = MANIFEST_KEY): Promise<PreviousManifest | undefined> {
-  const body = await target.get(key);
-  if (!body) return undefined;
+  const chunks = await target.open(key);
+  if (!chunks) return undefined;
   const where = `${target.describe()}/${key}`;
-  const read = scanManifest(body) ?? parseManifest(body, where);
+  let read = await scanManifest(chunks);
+  if (!read) {
+    const body = await target.get(key);
+    if (!body) return undefined;
+    read = parseManifest(body, where);
+  }
   if (typeof read.header.generation !== 'string') throw new Error(`${where} is not a trawl manifest: it names no generation`);
   return { header: { ...read.header, assets: read.header.assets ?? {} } as ManifestHeader, files: read.files };
 }
@@ -99,34 +104,49 @@ const FILES_START = '"files":{';
 const ENTRY = /"((?:[^"\\]|\\.)*)":(\{[^{}]*\})([,}])/y;
 
 /**
- * A manifest as trawl writes it (compact, file entries flat), read a megabyte at a time so that no
- * 25 MB string and no object per entry exist at once. Anything else returns undefined, for the
- * whole parse.
+ * A manifest as trawl writes it (compact, file entries flat), read as its bytes arrive, a megabyte at
+ * a time, so that neither its 25 MB nor an object per entry exist at once. Anything else returns
+ * undefined (and stops reading), for the whole parse.
  */
-export function scanManifest(body: Buffer): ReadManifest | undefined {
+export async function scanManifest(chunks: AsyncIterable<Buffer>): Promise<ReadManifest | undefined> {
   const files = new Map<string, PreviousFile>();
   const intern = interner();
   const decoder = new StringDecoder('utf8');
-  let offset = 0;
+  const source = chunks[Symbol.asyncIterator]();
+  let ended = false;
   let text = '';
-  const more = () => {
-    if (offset >= body.length) return false;
-    const end = Math.min(body.length, offset + (1 << 20));
+  const more = async () => {
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    while (bytes < 1 << 20) {
+      const next = await source.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      pieces.push(next.value);
+      bytes += next.value.length;
+    }
     // Appending to a slice would keep every chunk alive through the slices: copy the rest.
-    text = Buffer.from(text, 'utf8').toString('utf8') + decoder.write(body.subarray(offset, end));
-    offset = end;
-    return true;
+    text = Buffer.from(text, 'utf8').toString('utf8') + decoder.write(Buffer.concat(pieces));
   };
-  while (!text.includes(FILES_START)) if (!more()) return undefined;
+  const give = async () => {
+    await source.return?.();
+    return undefined;
+  };
+  while (!text.includes(FILES_START)) {
+    if (ended) return give();
+    await more();
+  }
   const start = text.indexOf(FILES_START);
   const head = text.slice(0, start);
   text = text.slice(start + FILES_START.length);
   let pos = 0;
   for (;;) {
-    if (text.length - pos < 65_536 && offset < body.length) {
+    if (text.length - pos < 65_536 && !ended) {
       text = text.slice(pos);
       pos = 0;
-      more();
+      await more();
     }
     if (pos === 0 && text.startsWith('}')) {
       pos = 1; // no files at all
@@ -134,21 +154,21 @@ export function scanManifest(body: Buffer): ReadManifest | undefined {
     }
     ENTRY.lastIndex = pos;
     const m = ENTRY.exec(text);
-    if (!m) return undefined;
+    if (!m) return give();
     let entry: unknown;
     let objectPath: unknown;
     try {
       entry = JSON.parse(m[2]!);
       objectPath = JSON.parse(`"${m[1]}"`);
     } catch {
-      return undefined;
+      return give();
     }
-    if (!isFileEntry(entry) || typeof objectPath !== 'string') return undefined;
+    if (!isFileEntry(entry) || typeof objectPath !== 'string') return give();
     files.set(objectPath, { key: entry.key, data_sha256: entry.data_sha256, updated_at: intern(entry.updated_at) });
     pos = ENTRY.lastIndex;
     if (m[3] === '}') break;
   }
-  while (more());
+  while (!ended) await more();
   // What is left closes the manifest: `}` or the members after the files, then `}`.
   const rest = text.slice(pos).trim();
   try {

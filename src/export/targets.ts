@@ -26,6 +26,8 @@ export interface ExportTarget {
   /** Fails early, with one clear line, when nothing can be written there. */
   check(): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
+  /** The object's bytes as they arrive (undefined when it does not exist): for what is too big to hold. */
+  open(key: string): Promise<AsyncIterable<Buffer> | undefined>;
   /** A FileBody is read from its file (which the caller removes). */
   put(key: string, body: Buffer | string | FileBody, opts: PutOptions): Promise<void>;
   /** Server-side copy (the stable alias of a content-addressed object), with its own headers. */
@@ -69,6 +71,11 @@ export class FileTarget implements ExportTarget {
     return file;
   }
 
+  async open(key: string) {
+    const file = this.file(key);
+    if (!fs.existsSync(file)) return undefined;
+    return fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+  }
   async get(key: string) {
     try {
       return fs.readFileSync(this.file(key));
@@ -140,6 +147,15 @@ export class S3Target implements ExportTarget {
     return joinKey(this.prefix, key);
   }
 
+  async open(key: string) {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return res.Body as AsyncIterable<Buffer>;
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
   async get(key: string) {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));

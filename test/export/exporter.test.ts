@@ -65,6 +65,7 @@ function countingTarget(target: ExportTarget) {
     describe: () => target.describe(),
     check: () => target.check(),
     get: (k) => target.get(k),
+    open: (k) => target.open(k),
     put: async (k, b, o) => {
       writes.push(`put ${k}`);
       await target.put(k, b, o);
