@@ -24,7 +24,7 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
-import { MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';
+import { contentKey, MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';
 import { ObjectBody, sha256 } from './object-body.ts';
 import { buildOpenApi, type ColumnTypes } from './openapi.ts';
 import type { ExportTarget } from './targets.ts';
@@ -90,7 +90,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const publish = async (objectPath: string, object: ObjectBody) => {
       const prev = previous?.files.get(objectPath);
       const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : now.toISOString()));
-      const key = objectPath.replace(/\.json$/, `.${done.sha256.slice(0, 16)}.json`);
+      const key = contentKey(objectPath, done.sha256);
       files.add(objectPath, { key, size: done.size, sha256: done.sha256, data_sha256: done.dataSha256, count: done.count, updated_at: done.updatedAt });
       if (prev?.key === key) {
         unchanged++;

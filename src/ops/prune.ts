@@ -55,7 +55,7 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   const named = new Set<string>();
   for (const key of [...kept, MANIFEST_KEY]) {
     const manifest = await readManifest(opts.target, key);
-    for (const f of manifest?.files.values() ?? []) named.add(f.key);
+    for (const [, f] of manifest?.files.entries() ?? []) named.add(f.key);
   }
   const contentAddressed = (await opts.target.list('v1/')).filter((k) => /\.[0-9a-f]{16}\.json$/.test(k) && !named.has(k));
   const oldManifests = generations.slice(0, -config.retention.exportGenerations);

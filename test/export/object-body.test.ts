@@ -107,10 +107,11 @@ describe('manifests', () => {
       await target.put('v1/manifest.json', body, { contentType: 'application/json', cacheControl: 'no-cache' });
       const read = (await readManifest(target))!;
       expect(read.header, layout).toEqual(header);
-      expect(read.files, layout).toEqual(new Map(Object.entries(files).map(([p, f]) => [p, { key: f.key, data_sha256: f.data_sha256, updated_at: f.updated_at }])));
+      expect(new Map(read.files.entries()), layout).toEqual(new Map(Object.entries(files).map(([p, f]) => [p, { key: f.key, data_sha256: f.data_sha256, updated_at: f.updated_at }])));
     }
     await target.put('v1/manifest.json', JSON.stringify({ ...header, files: {} }), { contentType: 'application/json', cacheControl: 'no-cache' });
-    expect((await readManifest(target))!).toEqual({ header, files: new Map() });
+    const empty = (await readManifest(target))!;
+    expect([empty.header, empty.files.size]).toEqual([header, 0]);
   });
 
   it('refuses a manifest that is not JSON, or not a trawl manifest, with a clear error', async () => {
