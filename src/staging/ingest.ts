@@ -407,7 +407,7 @@ function quarantineRow(text: string, lineNo: number, runId: string | null, reaso
  * rather than by three texts. A collision only sends a key down the general path, which is right
  * for any key.
  */
-export function keyHash(source: string, entity: string, key: string): number {
+function keyHash(source: string, entity: string, key: string): number {
   let a = 0x811c9dc5;
   let b = 0x01000193;
   for (const part of [source, entity, key]) {
