@@ -39,6 +39,15 @@ WHERE reason IS NULL
 GROUP BY key_hash
 HAVING count(*) > 1
 
+-- name: sources_are_new
+-- True when no key of the file's sources is known yet (a source's first crawl, a rebuild): then
+-- there is nothing to compare with, and the lookups below are skipped.
+SELECT NOT EXISTS (
+  SELECT 1
+  FROM (SELECT DISTINCT source, entity FROM incoming WHERE reason IS NULL) f
+  JOIN staging.key_state s ON s.source = f.source AND s.entity = f.entity
+) AS all_new
+
 -- name: touch_unchanged
 -- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
 -- HOT update of a narrow row). The lines it took are noted, so nothing after reads them again.
@@ -66,6 +75,15 @@ LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND
 LEFT JOIN repeated r ON r.key_hash = i.key_hash
 WHERE i.reason IS NULL AND (s.key IS NULL OR i.observed_at > s.last_seen_at)
   AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.raw_line = i.raw_line)
+
+-- name: match_new
+-- `match` for files whose sources have no known key: every observation is new.
+CREATE TEMP TABLE matched ON COMMIT DROP AS
+SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash,
+       NULL::integer AS cur_version, NULL::timestamptz AS cur_seen, NULL::bytea AS cur_hash, r.key_hash IS NOT NULL AS repeated
+FROM incoming i
+LEFT JOIN repeated r ON r.key_hash = i.key_hash
+WHERE i.reason IS NULL
 
 -- name: segment
 -- What remains: new keys, changed keys and repeated keys. Each key's observations are split into

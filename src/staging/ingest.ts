@@ -263,15 +263,20 @@ export async function applyIncoming(client: pg.PoolClient, rawFileId: number, re
   // wide incoming table on disk.
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
   await client.query(Q('find_repeated'));
-  await client.query(Q('touch_unchanged'));
-  await client.query(Q('match'));
+  const fresh = await client.query<{ all_new: boolean }>(Q('sources_are_new'));
+  if (fresh.rows[0]!.all_new) {
+    await client.query(Q('match_new'));
+  } else {
+    await client.query(Q('touch_unchanged'));
+    await client.query(Q('match'));
+  }
   await client.query(Q('segment'));
   await client.query(Q('summarise_keys'));
   await client.query(Q('close_changed'));
   const inserted = await client.query(Q('insert_versions'), [rawFileId, HASH_VERSION]);
   await client.query(Q('update_key_state'));
   await client.query(Q('insert_key_state'), [HASH_VERSION]);
-  await client.query('DROP TABLE repeated, touched, matched, segments, key_changes');
+  await client.query('DROP TABLE IF EXISTS repeated, touched, matched, segments, key_changes');
   const newVersions = inserted.rowCount ?? 0;
   return { records, newVersions, unchanged: records - newVersions };
 }
