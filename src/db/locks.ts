@@ -1,5 +1,6 @@
-// Advisory lock keys. Ingest commits and the ETL watermark read take STAGING_WRITE, so the ETL never
-// sees a later version id committed before an earlier one.
+// Advisory lock keys. Every writer of staging versions (ingest's apply step, quarantine retry, rehash)
+// holds STAGING_WRITE until it commits, so version ids become visible in order and the ETL watermark
+// never skips one.
 export const LOCK = {
   stagingWrite: 7_401_001,
   export: 7_401_002,
