@@ -2,9 +2,9 @@
 // record count. With 100,000 games it is some 25 MB, so neither manifest is held whole: of the previous
 // one only what the next export compares is kept, and the new one is written entry by entry to a
 // temporary file.
-import fs from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { joinIntoFile, SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
 
 export const MANIFEST_KEY = 'v1/manifest.json';
@@ -232,20 +232,16 @@ function isFileEntry(v: unknown): v is PreviousFile {
 
 /** The new manifest, its file entries appended to a temporary file as objects are published. */
 export class ManifestWriter {
-  private readonly entriesFile: string;
-  private readonly fd: number;
+  private readonly entries: SpillFile;
   private readonly named = new Set<string>();
-  private pending: string[] = [];
 
   constructor(private readonly tmpDir: string) {
-    this.entriesFile = path.join(tmpDir, 'manifest-files.part');
-    this.fd = fs.openSync(this.entriesFile, 'w');
+    this.entries = new SpillFile(path.join(tmpDir, 'manifest-files.part'));
   }
 
   add(objectPath: string, entry: ManifestFile): void {
-    this.pending.push(`${this.named.size === 0 ? '' : ','}${JSON.stringify(objectPath)}:${JSON.stringify(entry)}`);
+    this.entries.append(`${this.named.size === 0 ? '' : ','}${JSON.stringify(objectPath)}:${JSON.stringify(entry)}`);
     this.named.add(objectPath);
-    if (this.pending.length >= 1000) this.flush();
   }
 
   has(objectPath: string): boolean {
@@ -256,28 +252,15 @@ export class ManifestWriter {
     return this.named.size;
   }
 
-  private flush(): void {
-    fs.writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
+  close(): void {
+    this.entries.close();
   }
 
-  /** Writes the whole manifest, compact, to a file and returns its path. */
+  /** Writes the whole manifest, compact (indented it is a third bigger), to a file and returns its path. */
   finish(header: ManifestHeader): string {
-    this.flush();
-    fs.closeSync(this.fd);
+    this.entries.close();
     const file = path.join(this.tmpDir, 'manifest.json');
-    const out = fs.openSync(file, 'w');
-    try {
-      // Compact: with 100,000 objects an indented manifest is a third bigger.
-      fs.writeSync(out, `${JSON.stringify(header).slice(0, -1)},"files":{`);
-      const entries = fs.openSync(this.entriesFile, 'r');
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (let n = fs.readSync(entries, buf); n > 0; n = fs.readSync(entries, buf)) fs.writeSync(out, buf, 0, n);
-      fs.closeSync(entries);
-      fs.writeSync(out, '}}\n');
-    } finally {
-      fs.closeSync(out);
-    }
+    joinIntoFile(file, `${JSON.stringify(header).slice(0, -1)},"files":{`, this.entries.file, '}}\n');
     return file;
   }
 }

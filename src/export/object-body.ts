@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinIntoFile, SpillFile } from './spill-file.ts';
 
 const SPILL_BYTES = 1 << 20;
 
@@ -26,8 +27,7 @@ export class ObjectBody {
   private rows: string[] = [];
   private bytes = 0;
   private count = 0;
-  private fd: number | undefined;
-  private dataFile: string | undefined;
+  private spilled: SpillFile | undefined;
   private readonly dataHash = crypto.createHash('sha256').update('[');
 
   /** `tmpDir` holds spilled data and bodies; `name` keeps their file names apart. */
@@ -40,19 +40,13 @@ export class ObjectBody {
     const piece = this.count === 0 ? rowJson : `,${rowJson}`;
     this.count++;
     this.dataHash.update(piece);
+    if (this.spilled) return this.spilled.append(piece);
     this.rows.push(piece);
     this.bytes += piece.length;
-    if (this.bytes >= SPILL_BYTES) this.spill();
-  }
-
-  private spill(): void {
-    if (this.fd === undefined) {
-      this.dataFile = path.join(this.tmpDir, `${this.name}.data`);
-      this.fd = fs.openSync(this.dataFile, 'w');
-    }
-    fs.writeSync(this.fd, this.rows.join(''));
+    if (this.bytes < SPILL_BYTES) return;
+    this.spilled = new SpillFile(path.join(this.tmpDir, `${this.name}.data`));
+    this.spilled.append(this.rows.join(''));
     this.rows = [];
-    this.bytes = 0;
   }
 
   /** Completes the body; `updatedAtFor` picks updated_at from the data's hash. */
@@ -61,43 +55,30 @@ export class ObjectBody {
     const updatedAt = updatedAtFor(dataSha256);
     const head = `{"updated_at":${JSON.stringify(updatedAt)},"count":${this.count},"data":[`;
     const tail = ']}\n';
-    if (this.fd === undefined) {
+    if (!this.spilled) {
       const body = `${head}${this.rows.join('')}${tail}`;
       this.rows = [];
       return { body, size: Buffer.byteLength(body), sha256: sha256(body), dataSha256, count: this.count, updatedAt };
     }
-    this.spill();
-    fs.closeSync(this.fd);
-    this.fd = undefined;
-    // The body is the head, the data file and the tail, hashed as it is written.
+    const data = this.spilled;
+    this.spilled = undefined;
+    data.close();
     const file = path.join(this.tmpDir, `${this.name}.body`);
-    const out = fs.openSync(file, 'w');
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    const write = (chunk: Buffer) => {
-      hash.update(chunk);
-      fs.writeSync(out, chunk);
-      size += chunk.length;
-    };
     try {
-      write(Buffer.from(head));
-      const data = fs.openSync(this.dataFile!, 'r');
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (let n = fs.readSync(data, buf); n > 0; n = fs.readSync(data, buf)) write(buf.subarray(0, n));
-      fs.closeSync(data);
-      write(Buffer.from(tail));
+      const { size, sha256: bodySha } = joinIntoFile(file, head, data.file, tail);
+      return { body: { file }, size, sha256: bodySha, dataSha256, count: this.count, updatedAt };
     } finally {
-      fs.closeSync(out);
-      fs.rmSync(this.dataFile!, { force: true });
+      fs.rmSync(data.file, { force: true });
     }
-    return { body: { file }, size, sha256: hash.digest('hex'), dataSha256, count: this.count, updatedAt };
   }
 
   /** Closes and removes anything spilled, for a body that will not be finished. */
   discard(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-    if (this.dataFile) fs.rmSync(this.dataFile, { force: true });
+    if (this.spilled) {
+      this.spilled.close();
+      fs.rmSync(this.spilled.file, { force: true });
+    }
+    this.spilled = undefined;
     this.rows = [];
   }
 }

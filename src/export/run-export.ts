@@ -10,7 +10,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
@@ -23,10 +22,12 @@ import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { closeRun, failRun, openRun } from '../ops/runs.ts';
+import { readLines } from '../raw/read-lines.ts';
 import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
 import { contentKey, MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';
 import { ObjectBody, sha256 } from './object-body.ts';
 import { buildOpenApi, type ColumnTypes } from './openapi.ts';
+import { SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
 
 export const SITE_DIR = path.resolve(import.meta.dirname, 'site');
@@ -73,6 +74,8 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const progress = startProgress({ label: 'export', log: opts.log });
   // Big list bodies, the new manifest and the aliases to write wait here, not in memory.
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-export-'));
+  const files = new ManifestWriter(tmpDir);
+  const aliases = new AliasList(tmpDir);
   try {
     await opts.target.check();
     await client.query('SELECT pg_advisory_lock($1)', [LOCK.export]);
@@ -81,9 +84,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const previous = await readManifest(opts.target);
     const { rows } = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
     const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
-    const files = new ManifestWriter(tmpDir);
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
-    const aliases = new AliasList(tmpDir);
     const uploads = createLimiter(UPLOAD_CONCURRENCY);
     let unchanged = 0;
 
@@ -145,7 +146,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     }
 
     failpoint('export.before-aliases');
-    for (const [key, objectPath] of aliases.entries()) {
+    for await (const [key, objectPath] of aliases.entries()) {
       await uploads.run(async () => {
         await opts.target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: stableCache });
         failpoint('export.alias');
@@ -181,6 +182,8 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     progress.done();
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK.export]).catch(() => undefined);
     client.release();
+    files.close();
+    aliases.close();
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
 }
@@ -246,49 +249,27 @@ async function exportDefinition(
 
 /** Content-addressed keys and the stable keys to copy them to, kept in a file until the alias step. */
 class AliasList {
-  private readonly file: string;
-  private pending: string[] = [];
+  private readonly spill: SpillFile;
   size = 0;
 
   constructor(tmpDir: string) {
-    this.file = path.join(tmpDir, 'aliases.tsv');
-    fs.writeFileSync(this.file, '');
+    this.spill = new SpillFile(path.join(tmpDir, 'aliases.tsv'));
   }
 
   add(key: string, objectPath: string): void {
-    this.pending.push(`${key}\t${objectPath}\n`);
+    this.spill.append(`${key}\t${objectPath}\n`);
     this.size++;
-    if (this.pending.length >= 1000) this.flush();
   }
 
-  private flush(): void {
-    fs.appendFileSync(this.file, this.pending.join(''));
-    this.pending = [];
+  close(): void {
+    this.spill.close();
   }
 
-  *entries(): Generator<[string, string]> {
-    this.flush();
-    for (const line of readFileLines(this.file)) {
-      const tab = line.indexOf('\t');
-      yield [line.slice(0, tab), line.slice(tab + 1)];
+  async *entries(): AsyncGenerator<[string, string]> {
+    this.spill.close();
+    for await (const { text } of readLines(this.spill.file)) {
+      const tab = text.indexOf('\t');
+      yield [text.slice(0, tab), text.slice(tab + 1)];
     }
-  }
-}
-
-/** The lines of a file, read a megabyte at a time. */
-function* readFileLines(file: string): Generator<string> {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) {
-      const lines = (rest + decoder.write(buf.subarray(0, n))).split('\n');
-      rest = lines.pop()!;
-      yield* lines;
-    }
-    if (rest) yield rest;
-  } finally {
-    fs.closeSync(fd);
   }
 }

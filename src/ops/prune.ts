@@ -2,12 +2,11 @@
 // with RAW_ARCHIVE set, archived; export objects go only when no kept generation names them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { ExportTarget } from '../export/targets.ts';
-import { createS3Client, joinKey, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from '../raw/list-raw-files.ts';
+import { archivedPaths } from '../raw/raw-archive.ts';
 import { MANIFEST_KEY, readManifest } from '../export/manifest.ts';
 
 export interface PruneResult {
@@ -24,6 +23,8 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   const result: PruneResult = { rawFilesDeleted: 0, rawFilesKept: [], bodyFilesDeleted: 0, exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0 };
 
   const cutoff = now.getTime() - config.retention.rawDays * 86_400_000;
+  // What the archive holds, listed once, when a file old enough asks.
+  let archived: Promise<Set<string>> | undefined;
   for (const file of listRawFiles(config.rawDir)) {
     const day = Date.parse(path.basename(path.dirname(file)));
     if (!(day < cutoff)) continue;
@@ -33,7 +34,7 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
       result.rawFilesKept.push({ file: rel, reason: 'not fully ingested' });
       continue;
     }
-    if (config.rawArchive && !(await isArchived(config, rel))) {
+    if (config.rawArchive && !(await (archived ??= archivedPaths(config))).has(rel.split(path.sep).join('/'))) {
       result.rawFilesKept.push({ file: rel, reason: 'not archived' });
       continue;
     }
@@ -74,14 +75,4 @@ function listBodyFiles(bodiesDir: string): string[] {
     .readdirSync(bodiesDir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.bodies.jsonl.gz'))
     .map((f) => path.join(bodiesDir, f));
-}
-
-async function isArchived(config: Config, rel: string): Promise<boolean> {
-  const { bucket, prefix } = parseS3Url(config.rawArchive!);
-  try {
-    await createS3Client(config).send(new HeadObjectCommand({ Bucket: bucket, Key: joinKey(prefix, `${rel.split(path.sep).join('/')}.gz`) }));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -2,40 +2,51 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
 import { createS3Client, downloadObject, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from './list-raw-files.ts';
 
+/** The archive's key for a raw file: its path relative to the raw folder, gzipped. */
+function archiveKey(prefix: string, rel: string): string {
+  return joinKey(prefix, `${rel}.gz`);
+}
+
+/** A raw file's path relative to the raw folder, with forward slashes. */
+function relPath(config: Config, file: string): string {
+  return path.relative(config.rawDir, file).split(path.sep).join('/');
+}
+
 /** Streams one finished raw file up, gzipped (multipart when large); returns its s3:// URL. */
-export async function archiveRawFile(config: Config, file: string): Promise<string> {
+export async function archiveRawFile(config: Config, file: string, s3: S3Client = createS3Client(config)): Promise<string> {
   if (!config.rawArchive) throw new Error('RAW_ARCHIVE is not set');
   const { bucket, prefix } = parseS3Url(config.rawArchive);
-  const rel = path.relative(config.rawDir, file).split(path.sep).join('/');
-  const key = joinKey(prefix, `${rel}.gz`);
+  const key = archiveKey(prefix, relPath(config, file));
   const upload = new Upload({
-    client: createS3Client(config),
+    client: s3,
     params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file).pipe(createGzip()), ContentType: 'application/x-ndjson' },
   });
   await upload.done();
   return `s3://${bucket}/${key}`;
 }
 
-/** Relative raw paths (<source>/<date>/<run>.jsonl) the archive holds. */
-async function archivedPaths(config: Config): Promise<Set<string>> {
+/** Relative raw paths (<source>/<date>/<run>.jsonl) the archive holds: one listing. */
+export async function archivedPaths(config: Config, s3: S3Client = createS3Client(config)): Promise<Set<string>> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
-  const objects = await listObjects(createS3Client(config), bucket, prefix && `${prefix}/`);
+  const objects = await listObjects(s3, bucket, prefix && `${prefix}/`);
   return new Set(objects.filter((o) => o.key.endsWith('.jsonl.gz')).map((o) => o.key.slice(prefix ? prefix.length + 1 : 0, -'.gz'.length)));
 }
 
 /** Uploads every finished local raw file the archive lacks (an upload that failed after its crawl). */
 export async function archiveMissing(config: Config): Promise<string[]> {
-  const have = await archivedPaths(config);
+  const s3 = createS3Client(config);
+  const have = await archivedPaths(config, s3);
   const uploaded: string[] = [];
   for (const file of listRawFiles(config.rawDir)) {
-    const rel = path.relative(config.rawDir, file).split(path.sep).join('/');
+    const rel = relPath(config, file);
     if (have.has(rel)) continue;
-    await archiveRawFile(config, file);
+    await archiveRawFile(config, file, s3);
     uploaded.push(rel);
   }
   return uploaded;
@@ -46,12 +57,12 @@ export async function restoreMissing(config: Config): Promise<string[]> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
   const s3 = createS3Client(config);
   const restored: string[] = [];
-  for (const rel of [...(await archivedPaths(config))].sort()) {
+  for (const rel of [...(await archivedPaths(config, s3))].sort()) {
     const local = path.join(config.rawDir, ...rel.split('/'));
     if (fs.existsSync(local)) continue;
     fs.mkdirSync(path.dirname(local), { recursive: true });
     // Under a temporary name: ingest never sees a half-downloaded file.
-    await downloadObject(s3, bucket, joinKey(prefix, `${rel}.gz`), `${local}.part`);
+    await downloadObject(s3, bucket, archiveKey(prefix, rel), `${local}.part`);
     fs.renameSync(`${local}.part`, local);
     restored.push(rel);
   }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { dropWorld, newWorld, runDay, stateOf, worldEnv, type DataState, type World } from './lib/fault-world.ts';
 
 let s3: S3Server;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   s3 = await startS3Server(['archive']);
   demo = await startDemoServer({ day: 1, extraProducts: 20, js: false });
   w = await newWorld();
-  extra = { RAW_ARCHIVE: 's3://archive/raw', S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  extra = { RAW_ARCHIVE: 's3://archive/raw', S3_ENDPOINT: s3.endpoint, ...S3RVER_ENV };
   for (const day of [1, 2, 3]) {
     const r = await runDay(w, demo, day, extra);
     expect(r.code, r.stderr).toBe(EXIT.ok);

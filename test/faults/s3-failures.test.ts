@@ -13,7 +13,7 @@ import { EXIT } from '../../src/lib/errors.ts';
 import { S3_MAX_ATTEMPTS } from '../../src/lib/s3.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { freePort, runCli } from '../helpers/run-cli.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 let s3: S3Server;
@@ -29,8 +29,8 @@ beforeAll(async () => {
   demo = await startDemoServer({ day: 1 });
   testDb = await createTestDatabase();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-s3-faults-'));
-  env = { DATABASE_URL: testDb.url, TRAWL_DATA_DIR: path.join(dir, 'data'), EXPORT_TARGET: 's3://pub/site', S3_ENDPOINT: proxy.url, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-  direct = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  env = { DATABASE_URL: testDb.url, TRAWL_DATA_DIR: path.join(dir, 'data'), EXPORT_TARGET: 's3://pub/site', S3_ENDPOINT: proxy.url, ...S3RVER_ENV };
+  direct = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3RVER_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: S3RVER_ENV.AWS_SECRET_ACCESS_KEY } });
   // Day 1 published; day 2 landed and modelled, waiting for its export.
   const day1 = await runCli(['run', 'demo_store', '--day', '1', '--base-url', demo.baseUrl], { env });
   expect(day1.code, day1.stderr).toBe(0);

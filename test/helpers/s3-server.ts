@@ -11,10 +11,11 @@ export interface S3Server {
   close(): Promise<void>;
 }
 
-/** s3rver accepts the fixed credentials S3RVER/S3RVER; the SDK reads them from the environment. */
+/** The fixed credentials s3rver accepts, as the SDK reads them from the environment (also a child's). */
+export const S3RVER_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' } as const;
+
 export async function startS3Server(buckets: string[]): Promise<S3Server> {
-  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  Object.assign(process.env, S3RVER_ENV);
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
   const address = (await server.run()) as AddressInfo;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
 import { BIN, cliEnv, freePort } from '../helpers/run-cli.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,8 +49,7 @@ describe('docker-compose.yml', () => {
       ...appEnv,
       DATABASE_URL: testDb.url,
       S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      ...S3RVER_ENV,
       SCHEDULES_FILE: path.join(ROOT, 'schedules.json'),
       TRAWL_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-compose-')),
       DEMO_PORT: String(await freePort()),

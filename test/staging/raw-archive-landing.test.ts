@@ -9,10 +9,14 @@ import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
+import { openTarget } from '../../src/export/targets.ts';
+import { prune } from '../../src/ops/prune.ts';
 import { archiveRawFile } from '../../src/raw/raw-archive.ts';
+import { runIngest } from '../../src/staging/run-ingest.ts';
 import { ingestFromBucket } from '../../src/staging/landing.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
-import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 let dir: string;
@@ -43,6 +47,28 @@ describe('RAW_ARCHIVE', () => {
     expect(url).toBe(`s3://archive/raw/${rel}.gz`);
     const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'archive', Key: `raw/${rel}.gz` }));
     expect(gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString()).toBe(fs.readFileSync(file, 'utf8'));
+  });
+});
+
+describe('RAW_ARCHIVE catch-up', () => {
+  it('prune keeps an old raw file the archive lacks; `trawl archive` uploads it, and then it goes', async () => {
+    const file = writeRawFile(config.rawDir, 'shop', [{ key: 'b', at: T(3), data: { amount: 2 } }], { complete: true });
+    await runIngest({ database, rawDir: config.rawDir, log: silentLogger, delistMaxMissingShare: 0.5 });
+    const rel = path.relative(config.rawDir, file);
+    const pruneNow = () =>
+      prune({ config: { ...config, retention: { ...config.retention, rawDays: 1 } }, pool: database.pool, target: openTarget(config), now: new Date('2026-06-01T00:00:00Z') });
+
+    expect((await pruneNow()).rawFilesKept).toEqual([{ file: rel, reason: 'not archived' }]);
+    expect(fs.existsSync(file)).toBe(true);
+
+    const env = { DATABASE_URL: testDb.url, TRAWL_DATA_DIR: path.join(dir, 'data'), S3_ENDPOINT: s3.endpoint, RAW_ARCHIVE: 's3://archive/raw', ...S3RVER_ENV };
+    const r = await runCli(['archive'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('1 raw file(s) uploaded to s3://archive/raw\n');
+    expect(await runCli(['archive'], { env })).toMatchObject({ code: 0, stdout: '0 raw file(s) uploaded to s3://archive/raw\n' });
+
+    expect((await pruneNow()).rawFilesKept).toEqual([]);
+    expect(fs.existsSync(file)).toBe(false);
   });
 });
 
