@@ -58,7 +58,7 @@ describe('embedded Postgres', () => {
 
     const stamp = fs.statSync(path.join(base, 'pgdata', 'PG_VERSION')).mtimeMs;
     const second = await runCli(['quarantine'], { env });
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     expect(fs.statSync(path.join(base, 'pgdata', 'PG_VERSION')).mtimeMs).toBe(stamp);
     expect(isRunning()).toBe(false);
   });
@@ -80,7 +80,7 @@ describe('embedded Postgres', () => {
     expect(isRunning()).toBe(true); // the orphan
 
     const next = await runCli(['quarantine'], { env });
-    expect(next.code).toBe(0);
+    expect(next.code, next.stderr).toBe(0);
     expect(isRunning()).toBe(false);
   });
 });
