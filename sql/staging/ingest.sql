@@ -3,13 +3,16 @@
 
 -- name: create_incoming
 -- data and source_fields are JSON text: Postgres parses them only for the lines that become
--- versions. `line` keeps a quarantined line as it was read.
+-- versions. A file of a source with known keys leaves them out (most of its lines are unchanged):
+-- the lines that become versions bring theirs into `payload` later. `seen_before` is Node's hint
+-- that the line's key hash came earlier in the file. `line` keeps a quarantined line as it was read.
 CREATE TEMP TABLE incoming (
   raw_line       integer NOT NULL,
   source         text,
   entity         text,
   key            text,
   key_hash       bigint,
+  seen_before    boolean,
   partition      text,
   observed_at    timestamptz,
   hash           bytea,
@@ -19,6 +22,11 @@ CREATE TEMP TABLE incoming (
   run_id         text,
   reason         text,
   line           text
+) ON COMMIT DROP;
+CREATE TEMP TABLE payload (
+  raw_line       integer NOT NULL,
+  data           text NOT NULL,
+  source_fields  text
 ) ON COMMIT DROP
 
 -- name: quarantine_invalid
@@ -30,23 +38,30 @@ WHERE reason IS NOT NULL
 ON CONFLICT (raw_file_id, raw_line) DO NOTHING
 
 -- name: find_repeated
--- Keys observed more than once in this file take the general (windowed) path below.
--- Found by key_hash: a collision only sends a few more keys that way, which is right for any key.
+-- Keys observed more than once in this file take the general (windowed) path below. Node marks
+-- every line whose key hash may have come before (never missing one, often a new key too); the
+-- marked hashes that do come twice are the repeated ones. The key hash stands for the key: a
+-- collision only sends a few more keys that way, which is right for any key.
 CREATE TEMP TABLE repeated ON COMMIT DROP AS
-SELECT key_hash
-FROM incoming
-WHERE reason IS NULL
-GROUP BY key_hash
+SELECT i.key_hash
+FROM incoming i
+WHERE i.key_hash IN (SELECT key_hash FROM incoming WHERE seen_before)
+GROUP BY i.key_hash
 HAVING count(*) > 1
 
 -- name: sources_are_new
--- True when no key of the file's sources is known yet (a source's first crawl, a rebuild): then
--- there is nothing to compare with, and the lookups below are skipped.
+-- True when no key of the file's sources ($1, $2: parallel arrays of source and entity) is known
+-- yet (a source's first crawl, a rebuild): then there is nothing to compare with, and the lookups
+-- below are skipped.
 SELECT NOT EXISTS (
   SELECT 1
-  FROM (SELECT DISTINCT source, entity FROM incoming WHERE reason IS NULL) f
+  FROM unnest($1::text[], $2::text[]) AS f(source, entity)
   JOIN staging.key_state s ON s.source = f.source AND s.entity = f.entity
 ) AS all_new
+
+-- name: source_is_known
+-- Whether a source already has keys: then most of a new file's lines are likely unchanged.
+SELECT EXISTS (SELECT 1 FROM staging.key_state WHERE source = $1 AND entity = $2) AS known
 
 -- name: touch_unchanged
 -- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
@@ -112,6 +127,11 @@ FROM (
   ) k
 ) n
 
+-- name: declare_payload_lines
+-- The lines that become versions, for a file staged without data: Node reads them again.
+DECLARE payload_lines NO SCROLL CURSOR FOR
+SELECT raw_line FROM segments WHERE NOT repeated OR starts = 1 ORDER BY raw_line
+
 -- name: summarise_keys
 -- One row per key in segments: its last observation carries the final segment, hash and last_seen_at.
 CREATE TEMP TABLE key_changes ON COMMIT DROP AS
@@ -139,12 +159,14 @@ FROM (
 WHERE v.source = c.source AND v.entity = c.entity AND v.key = c.key AND v.version = c.cur_version
 
 -- name: insert_versions
--- Postgres parses the JSON here, for the lines that become versions only. A version ends where the
--- key's next segment in this file starts.
+-- Postgres parses the JSON here, for the lines that become versions only (their data is in
+-- `incoming`, or in `payload` for a file staged without it). A version ends where the key's next
+-- segment in this file starts.
 INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
                               valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id)
 SELECT s.source, s.entity, s.key, s.partition, coalesce(s.cur_version, 0) + s.seg, s.hash, $2,
-       i.data::jsonb, i.source_fields::jsonb, i.volatile, s.observed_at, s.valid_to, s.seg_last_seen, $1, s.raw_line, i.run_id
+       coalesce(p.data, i.data)::jsonb, coalesce(p.source_fields, i.source_fields)::jsonb, i.volatile,
+       s.observed_at, s.valid_to, s.seg_last_seen, $1, s.raw_line, i.run_id
 FROM (
   SELECT s.*, NULL::timestamptz AS valid_to FROM segments s WHERE NOT s.repeated
   UNION ALL
@@ -153,6 +175,23 @@ FROM (
   WHERE s.repeated AND s.starts = 1
 ) s
 JOIN incoming i USING (raw_line)
+LEFT JOIN payload p USING (raw_line)
+
+-- name: insert_first_versions
+-- A file staged with its data whose sources have no known key and whose keys each come once (a
+-- first crawl): every record is its key's version 1, with no comparing, windowing or joining.
+INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
+                              valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id)
+SELECT source, entity, key, partition, 1, hash, $2, data::jsonb, source_fields::jsonb, volatile,
+       observed_at, NULL, observed_at, $1, raw_line, run_id
+FROM incoming
+WHERE reason IS NULL
+
+-- name: insert_first_key_state
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
+SELECT source, entity, key, partition, 1, hash, $1, false, observed_at
+FROM incoming
+WHERE reason IS NULL
 
 -- name: update_key_state
 -- Keys in segments: their new version number, hash and last_seen_at.

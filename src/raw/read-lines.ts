@@ -10,7 +10,12 @@ export interface RawFileLine {
   endOffset: number;
 }
 
-export async function* readLines(file: string, from: { bytes: number; lines: number } = { bytes: 0, lines: 0 }): AsyncGenerator<RawFileLine> {
+/** `want`, when given, picks the lines to decode and yield by number; the others are only counted. */
+export async function* readLines(
+  file: string,
+  from: { bytes: number; lines: number } = { bytes: 0, lines: 0 },
+  want?: (lineNo: number) => boolean,
+): AsyncGenerator<RawFileLine> {
   let offset = from.bytes;
   let lineNo = from.lines;
   let rest: Buffer = Buffer.alloc(0);
@@ -18,10 +23,12 @@ export async function* readLines(file: string, from: { bytes: number; lines: num
     let buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const text = buf.toString('utf8', start, nl);
+      const lineStart = start;
       offset += nl + 1 - start;
       start = nl + 1;
       lineNo++;
+      if (want && !want(lineNo)) continue;
+      const text = buf.toString('utf8', lineStart, nl);
       if (text.trim() !== '') yield { text, lineNo, endOffset: offset };
     }
     rest = buf.subarray(start);

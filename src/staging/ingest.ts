@@ -17,9 +17,10 @@ import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { readLines } from '../raw/read-lines.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { BatchKeys } from './batch-keys.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
-const COPY_INCOMING = 'COPY incoming (raw_line, source, entity, key, key_hash, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
+const COPY_INCOMING = 'COPY incoming (raw_line, source, entity, key, key_hash, seen_before, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
 
 /** The hash of a delisted version: a constant no content can produce. */
 export const DELISTED_HASH = crypto.hash('sha256', 'trawl:delisted', 'buffer');
@@ -65,7 +66,7 @@ interface StagedFile {
   result: IngestFileResult;
   ledgerId: number;
   end: { bytes: number; lines: number };
-  valid: number;
+  batch: IncomingBatch;
   runId: string | null;
   trailer?: RunEnd;
   timings: Record<string, number>;
@@ -155,8 +156,11 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
       return { ...result, skipped: true };
     }
 
+    // A file of a source with known keys is mostly unchanged lines: they go without their data.
+    const withoutData = await sourceIsKnown(client, opts.file, from);
     await client.query(Q('create_incoming'));
-    const staged: StagedFile = { client, opts, result, ledgerId: entry.id, end: from, valid: 0, runId: null, timings };
+    const batch: IncomingBatch = { records: 0, keys: new BatchKeys(), payloadFrom: withoutData ? { file: opts.file, from } : undefined };
+    const staged: StagedFile = { client, opts, result, ledgerId: entry.id, end: from, batch, runId: null, timings };
     // COPY rows go out in chunks of about 256 KB: one socket write per row would dominate.
     const rows = async function* () {
       let chunk = '';
@@ -164,11 +168,11 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
         staged.end = { bytes: line.endOffset, lines: line.lineNo };
         result.lines++;
         failpoint('ingest.line');
-        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId);
+        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, { withoutData });
         if (r.control?.control === 'start') staged.runId = r.control.run_id;
         if (r.control?.control === 'end') staged.trailer = r.control;
         if (r.copy) chunk += r.copy;
-        if (r.copy && r.reason === undefined) staged.valid++;
+        if (r.copy && r.reason === undefined) batch.records++;
         if (chunk.length >= 262_144) {
           yield chunk;
           chunk = '';
@@ -197,7 +201,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const applied = await applyIncoming(client, id, staged.valid);
+    const applied = await applyIncoming(client, id, staged.batch);
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
@@ -255,30 +259,101 @@ function ingestError(rel: string, err: unknown): Error {
   return new Error(`ingest ${rel}: ${lost ? `lost the database connection (${messageOf(err)}); nothing of this file landed, run ingest again` : messageOf(err)}`, { cause: err });
 }
 
-/** Change detection over the `records` valid rows of `incoming`, whose lines belong to one raw file. */
-export async function applyIncoming(client: pg.PoolClient, rawFileId: number, records: number): Promise<{ records: number; newVersions: number; unchanged: number }> {
+/** The valid rows of `incoming`, whose lines belong to one raw file. */
+export interface IncomingBatch {
+  records: number;
+  keys: BatchKeys;
+  /** Set when the rows were staged without data: where to read the lines that become versions. */
+  payloadFrom?: { file: string; from: { bytes: number; lines: number } };
+}
+
+/** Change detection over a batch in `incoming`. */
+export async function applyIncoming(client: pg.PoolClient, rawFileId: number, batch: IncomingBatch): Promise<{ records: number; newVersions: number; unchanged: number }> {
   // Sorts and hashes over a file's lines stay in memory (the default 4 MB spills them to disk); JIT
   // compiling these row-writing statements costs more than it saves (~0.4 s of a 200,000-line
   // file); and temp tables have no statistics, on which the planner likes merge joins that sort the
   // wide incoming table on disk.
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
-  await client.query(Q('find_repeated'));
-  const fresh = await client.query<{ all_new: boolean }>(Q('sources_are_new'));
-  if (fresh.rows[0]!.all_new) {
-    await client.query(Q('match_new'));
+  const repeated = await client.query(Q('find_repeated'));
+  const { sources, entities } = batch.keys.kindsOfRecord();
+  const fresh = await client.query<{ all_new: boolean }>(Q('sources_are_new'), [sources, entities]);
+  const allNew = fresh.rows[0]!.all_new;
+  let inserted: pg.QueryResult;
+  if (allNew && repeated.rowCount === 0 && !batch.payloadFrom) {
+    inserted = await client.query(Q('insert_first_versions'), [rawFileId, HASH_VERSION]);
+    await client.query(Q('insert_first_key_state'), [HASH_VERSION]);
   } else {
-    await client.query(Q('touch_unchanged'));
-    await client.query(Q('match'));
+    if (allNew) {
+      await client.query(Q('match_new'));
+    } else {
+      await client.query(Q('touch_unchanged'));
+      await client.query(Q('match'));
+    }
+    await client.query(Q('segment'));
+    if (batch.payloadFrom) await loadPayload(client, batch.payloadFrom);
+    await client.query(Q('summarise_keys'));
+    await client.query(Q('close_changed'));
+    inserted = await client.query(Q('insert_versions'), [rawFileId, HASH_VERSION]);
+    await client.query(Q('update_key_state'));
+    await client.query(Q('insert_key_state'), [HASH_VERSION]);
   }
-  await client.query(Q('segment'));
-  await client.query(Q('summarise_keys'));
-  await client.query(Q('close_changed'));
-  const inserted = await client.query(Q('insert_versions'), [rawFileId, HASH_VERSION]);
-  await client.query(Q('update_key_state'));
-  await client.query(Q('insert_key_state'), [HASH_VERSION]);
   await client.query('DROP TABLE IF EXISTS repeated, touched, matched, segments, key_changes');
   const newVersions = inserted.rowCount ?? 0;
-  return { records, newVersions, unchanged: records - newVersions };
+  return { records: batch.records, newVersions, unchanged: batch.records - newVersions };
+}
+
+/**
+ * Reads again the lines that become versions of a file staged without data, and COPYs their data
+ * into `payload`, a batch of line numbers at a time (memory stays bounded whatever the file).
+ */
+async function loadPayload(client: pg.PoolClient, where: NonNullable<IncomingBatch['payloadFrom']>): Promise<void> {
+  await client.query(Q('declare_payload_lines'));
+  let wanted: number[] = [];
+  let next = 0;
+  const lines = readLines(where.file, where.from, (lineNo) => lineNo === wanted[next])[Symbol.asyncIterator]();
+  for (;;) {
+    const { rows } = await client.query<{ raw_line: number }>('FETCH 50000 FROM payload_lines');
+    if (rows.length === 0) break;
+    wanted = rows.map((r) => r.raw_line);
+    next = 0;
+    const copy = async function* () {
+      let chunk = '';
+      while (next < wanted.length) {
+        const line = await lines.next();
+        if (line.done) throw new Error(`${where.file} ends before line ${wanted[next]}, which was staged`);
+        chunk += payloadRow(line.value.text, line.value.lineNo);
+        next++;
+        if (chunk.length >= 262_144) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    };
+    await pipeline(Readable.from(copy()), client.query(copyFrom('COPY payload (raw_line, data, source_fields) FROM STDIN')));
+  }
+  await lines.return?.(undefined);
+  await client.query('CLOSE payload_lines');
+}
+
+/**
+ * Whether the source of a file's first record already has keys, so that most of its lines will
+ * likely be unchanged. A wrong guess costs time only: every line is judged the same either way.
+ */
+async function sourceIsKnown(client: pg.PoolClient, file: string, from: { bytes: number; lines: number }): Promise<boolean> {
+  let first: { source: string; entity: string } | undefined;
+  for await (const line of readLines(file, from)) {
+    try {
+      const parsed = readRawRecord(JSON.parse(line.text));
+      if (parsed.ok) first = parsed.record;
+    } catch {
+      // Not JSON: the real pass quarantines it.
+    }
+    if (first || line.lineNo - from.lines >= 100) break;
+  }
+  if (!first) return false;
+  const { rows } = await client.query<{ known: boolean }>(Q('source_is_known'), [first.source, first.entity]);
+  return rows[0]!.known;
 }
 
 /** Delists what a complete crawl no longer saw, per partition, unless its record count collapsed. */
@@ -318,14 +393,16 @@ export interface IncomingRow {
 /**
  * Validates one raw line into a COPY row: a record, a quarantined line, or a control line. With
  * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
- * by the spider's current schema alone.
+ * by the spider's current schema alone. With `withoutData`, the row leaves data and source_fields
+ * out: the lines that become versions bring them later (`payloadRow`).
  */
 export function toIncomingRow(
   text: string,
   lineNo: number,
   spiders: Map<string, SpiderDefinition>,
   runId: string | null,
-  opts: { revalidate?: boolean } = {},
+  keys: BatchKeys,
+  opts: { revalidate?: boolean; withoutData?: boolean } = {},
 ): IncomingRow {
   const quarantine = (reason: string, fields?: QuarantineFields) => quarantineRow(text, lineNo, runId, reason, fields);
   let obj: unknown;
@@ -376,22 +453,61 @@ export function toIncomingRow(
   } catch (err) {
     return quarantine(`cannot hash record: ${messageOf(err)}`, where);
   }
-  // Data goes to Postgres as text: it parses JSON only for the records that become versions.
-  const data = JSON.stringify(r.data);
-  const sourceFields = r.source_fields === null ? null : JSON.stringify(r.source_fields);
-  // jsonb refuses NUL and unpaired surrogates; JSON.stringify writes a paired surrogate as the
-  // character itself, so any surrogate escape in its output is unpaired.
-  for (const json of [data, sourceFields]) {
-    if (json?.includes('\\u')) {
-      if (json.includes('\\u0000')) return quarantine('record contains a NUL character', where);
-      if (UNPAIRED_SURROGATE.test(json)) return quarantine('record contains an unpaired UTF-16 surrogate', where);
-    }
+  // A NUL or an unpaired surrogate can only come as a \u escape in the line's JSON text.
+  let payload: Payload | undefined;
+  if (!opts.withoutData || text.includes('\\u')) {
+    payload = payloadOf(r);
+    const refused = refusedByJsonb(payload);
+    if (refused) return quarantine(refused, where);
   }
+  const data = opts.withoutData ? '\\N\t\\N' : `${copyJson(payload!.data)}\t${payload!.sourceFields === null ? '\\N' : copyJson(payload!.sourceFields)}`;
+  const hashOfKey = keyHash(r.source, r.entity, r.key);
+  const seenBefore = keys.note(r.source, r.entity, hashOfKey) ? 't' : 'f';
   return {
     // Written out rather than through copyRow: this runs for every line. JSON text holds no raw tab
     // or newline, and observed_at was checked, so only some fields need escaping.
-    copy: `${lineNo}\t${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${keyHash(r.source, r.entity, r.key)}\t${copyText(r.partition)}\t${r.observed_at}\t\\\\x${hash}\t${copyJson(data)}\t${sourceFields === null ? '\\N' : copyJson(sourceFields)}\t${textArray(volatile)}\t${runId === null ? '\\N' : copyText(runId)}\t\\N\t\\N\n`,
+    copy: `${lineNo}\t${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${hashOfKey}\t${seenBefore}\t${copyText(r.partition)}\t${r.observed_at}\t\\\\x${hash}\t${data}\t${textArray(volatile)}\t${runId === null ? '\\N' : copyText(runId)}\t\\N\t\\N\n`,
   };
+}
+
+/** A record's data and source fields as JSON text: Postgres parses it only for lines that become versions. */
+interface Payload {
+  data: string;
+  sourceFields: string | null;
+}
+
+function payloadOf(r: { data: Record<string, unknown> | null; source_fields: Record<string, unknown> | null }): Payload {
+  return { data: JSON.stringify(r.data), sourceFields: r.source_fields === null ? null : JSON.stringify(r.source_fields) };
+}
+
+/**
+ * Why jsonb would refuse a payload, if it would: it refuses NUL and unpaired surrogates. JSON.stringify
+ * writes a paired surrogate as the character itself, so any surrogate escape in its output is unpaired.
+ */
+function refusedByJsonb(p: Payload): string | undefined {
+  for (const json of [p.data, p.sourceFields]) {
+    if (json?.includes('\\u')) {
+      if (json.includes('\\u0000')) return 'record contains a NUL character';
+      if (UNPAIRED_SURROGATE.test(json)) return 'record contains an unpaired UTF-16 surrogate';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The `payload` COPY row of a line that `toIncomingRow` accepted without its data. Raw files only
+ * grow, so the line reads as it did; anything else is an error, not a guess.
+ */
+export function payloadRow(text: string, lineNo: number): string {
+  let parsed: ReturnType<typeof readRawRecord> | undefined;
+  try {
+    parsed = readRawRecord(JSON.parse(text));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.ok || parsed.record.data === null) throw new Error(`line ${lineNo} no longer holds the record it held when it was staged`);
+  const p = payloadOf(parsed.record);
+  return `${lineNo}\t${copyJson(p.data)}\t${p.sourceFields === null ? '\\N' : copyJson(p.sourceFields)}\n`;
 }
 
 interface QuarantineFields {
@@ -403,7 +519,7 @@ interface QuarantineFields {
 function quarantineRow(text: string, lineNo: number, runId: string | null, reason: string, fields: QuarantineFields = {}): IncomingRow {
   return {
     reason,
-    copy: copyRow([lineNo, fields.source, fields.entity, fields.key, null, null, null, null, null, null, null, runId, reason, text.replace(/\0/g, '\uFFFD')]),
+    copy: copyRow([lineNo, fields.source, fields.entity, fields.key, null, null, null, null, null, null, null, null, runId, reason, text.replace(/\0/g, '\uFFFD')]),
   };
 }
 

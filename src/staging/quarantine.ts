@@ -7,6 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LOCK } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { BatchKeys } from './batch-keys.ts';
 import { applyIncoming, checkHashVersion, COPY_INCOMING, toIncomingRow } from './ingest.ts';
 
 export interface QuarantineRow {
@@ -58,8 +59,9 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       const landed: number[] = [];
       const still: { id: number; reason: string }[] = [];
       const copy: string[] = [];
+      const keys = new BatchKeys();
       for (const q of open.rows) {
-        const row = toIncomingRow(q.line, q.raw_line, spiders, q.run_id, { revalidate: true });
+        const row = toIncomingRow(q.line, q.raw_line, spiders, q.run_id, keys, { revalidate: true });
         if (row.reason !== undefined) still.push({ id: q.id, reason: row.reason });
         else if (row.copy) {
           landed.push(q.id);
@@ -68,7 +70,7 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       }
       await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
       await pipeline(Readable.from(copy.length ? [copy.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
-      const applied = await applyIncoming(client, Number(fileId), landed.length);
+      const applied = await applyIncoming(client, Number(fileId), { records: landed.length, keys });
       await client.query('UPDATE staging.quarantine SET resolved_at = now(), retried_at = now() WHERE id = ANY($1)', [landed]);
       for (const s of still) await client.query('UPDATE staging.quarantine SET reason = $2, retried_at = now() WHERE id = $1', [s.id, s.reason]);
       await client.query('COMMIT');

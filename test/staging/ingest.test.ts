@@ -7,7 +7,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { sqlQuery } from '../../src/db/sql-file.ts';
-import { applyIncoming, COPY_INCOMING, ingestFile, toIncomingRow } from '../../src/staging/ingest.ts';
+import { BatchKeys } from '../../src/staging/batch-keys.ts';
+import { applyIncoming, COPY_INCOMING, ingestFile, payloadRow, toIncomingRow } from '../../src/staging/ingest.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
 import { freshDatabaseEachTest } from '../helpers/test-database.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
@@ -161,12 +162,16 @@ describe('staging semantics', () => {
     expect(rows[1].reason).toMatch(/^invalid JSON/);
   });
 
-  it('9. text Postgres cannot hold (NUL, an unpaired surrogate) is quarantined, and the rest lands', async () => {
+  it.each([
+    ['a new source', false],
+    ['a source with known keys (staged without data)', true],
+  ])('9. text Postgres cannot hold (NUL, an unpaired surrogate) is quarantined, and the rest lands: %s', async (_, known) => {
+    if (known) await ingest(file([{ key: 'other', at: T(1), data: price(1) }]));
     const r = await ingest(
       file([
-        { key: 'nul', at: T(1), data: price(1, { title: 'a\u0000b' }) },
-        { key: 'lone', at: T(1), data: price(1, { title: 'a\ud800b' }) },
-        { key: 'pair', at: T(1), data: price(1, { title: 'a\ud83d\ude00b' }) },
+        { key: 'nul', at: T(2), data: price(1, { title: 'a\u0000b' }) },
+        { key: 'lone', at: T(2), data: price(1, { title: 'a\ud800b' }) },
+        { key: 'pair', at: T(2), data: price(1, { title: 'a\ud83d\ude00b' }) },
       ]),
     );
     expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
@@ -212,6 +217,25 @@ describe('staging semantics', () => {
     expect(rows[0]).toEqual({ n: 200 + 29 * 2, d: 200 + 29 * 2 });
   });
 
+  it('a file of a known source reads again, in batches, the lines that become versions', async () => {
+    const n = 60_001;
+    const day = (d: number, amount: (i: number) => number) => file(Array.from({ length: n }, (_, i) => ({ key: `k${i}`, at: T(d), data: price(amount(i), { title: `t${i}` }) })));
+    await ingest(day(1, (i) => i));
+    // Day 2: every record changed, so all of them come back from the file (more than one FETCH).
+    const r = await ingest(day(2, (i) => i + 1));
+    expect(r).toMatchObject({ records: n, newVersions: n });
+    const { rows } = await fresh.database.pool.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE (data->>'amount')::int = raw_line - 1 AND data->>'title' = 't' || (raw_line - 2))::int AS right
+       FROM staging.versions WHERE version = 2`,
+    );
+    expect(rows[0]).toEqual({ n, right: n });
+  });
+
+  it('refuses to take data for a staged line from a line that no longer holds a record', () => {
+    expect(() => payloadRow('{"control":"start"}', 7)).toThrow(/line 7 no longer holds the record/);
+    expect(payloadRow(JSON.stringify({ source: 's', entity: 'e', key: 'k', observed_at: T(1), data: { a: 'x\\y' } }), 7)).toBe('7\t{"a":"x\\\\\\\\y"}\t\\N\n');
+  });
+
   it('keys whose key_hash collides land exactly as keys that do not', async () => {
     const days = [
       [{ key: 'a', at: T(1), data: price(1) }, { key: 'b', at: T(1), data: price(2) }],
@@ -227,10 +251,12 @@ describe('staging semantics', () => {
         await client.query('BEGIN');
         const { rows } = await client.query<{ id: number }>('INSERT INTO staging.raw_files (path) VALUES ($1) RETURNING id', [path.relative(fresh.rawDir, f)]);
         await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
-        const copy = fs.readFileSync(f, 'utf8').trim().split('\n').map((line, i) => toIncomingRow(line, i + 1, new Map(), 'run').copy ?? '');
-        const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 4 ? '7' : v)).join('\t'));
+        const keys = new BatchKeys();
+        const copy = fs.readFileSync(f, 'utf8').trim().split('\n').map((line, i) => toIncomingRow(line, i + 1, new Map(), 'run', keys).copy ?? '');
+        // Every line's key_hash alike, and every line marked as maybe repeated.
+        const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 4 ? '7' : i === 5 ? 't' : v)).join('\t'));
         await pipeline(Readable.from([forced.join('')]), client.query(copyFrom(COPY_INCOMING)));
-        await applyIncoming(client, Number(rows[0]!.id), forced.length);
+        await applyIncoming(client, Number(rows[0]!.id), { records: forced.length, keys });
         await client.query('COMMIT');
       } finally {
         client.release();
