@@ -1,6 +1,6 @@
 // `trawl etl`: runs sql/etl/NNN_*.sql in order in one REPEATABLE READ transaction, from the watermark.
-// Ingests commit one at a time (staging lock), so version ids become visible in order and the
-// watermark never skips one.
+// Its snapshot is taken while no writer of versions is in flight (the staging lock, src/db/locks.ts),
+// so the watermark never skips a version id.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
@@ -75,8 +75,12 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
     await client.query('SELECT pg_advisory_lock($1)', [LOCK.etl]);
+    // Writers of different sources commit side by side, so ids need not commit in order: the
+    // snapshot is taken while no writer is in flight, and every id after it will be higher.
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK.stagingWrite]);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK.stagingWrite]);
     const from = opts.full ? 0 : state.rows[0]!.watermark;
     const max = await client.query<{ max: number | null }>('SELECT max(id) AS max FROM staging.versions');
     const to = max.rows[0]!.max ?? 0;
@@ -122,7 +126,8 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     await failRun(opts.database.db, runId, { message: messageOf(err) });
     throw err;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK.etl]).catch(() => undefined);
+    // The ETL lock, and the staging lock if a failure came before its unlock.
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     client.release();
   }
 }

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { LOCK } from '../db/locks.ts';
+import { lockSourcesForWrite } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
@@ -77,10 +77,14 @@ export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileRes
   return 'client' in staged ? applyStaged(staged) : staged;
 }
 
+/** How many files may be applying at once (each on its own connection, under its sources' locks). */
+const APPLYING_AT_ONCE = 2;
+
 /**
- * Ingests files in order, one transaction each, overlapping the next file's read and COPY (Node's
- * work) with this file's change detection (Postgres's work). Changes still apply one file at a
- * time, in order. Stops at the first failure, after the file being applied has finished.
+ * Ingests files, one transaction each, in order of staging: while Postgres applies a file's changes,
+ * Node reads and COPYs the next. Files of different sources apply side by side (two at a time); two
+ * files of one source take turns, in order, under that source's lock. Stops at the first failure,
+ * after the files being applied have finished.
  */
 export async function ingestFiles(
   files: string[],
@@ -89,36 +93,32 @@ export async function ingestFiles(
 ): Promise<void> {
   // Node's share of ingest is CPU-bound: a looser heap than a crawl's costs less collection time.
   tightenHeap(80);
-  // The file being applied; its promise never rejects (a failure waits in `failed` until awaited).
-  let applying: Promise<void> | undefined;
+  // Files being applied, oldest first; their promises never reject (a failure waits in `failed`).
+  const applying: Promise<void>[] = [];
   let failed: { err: unknown } | undefined;
-  const settle = async () => {
-    await applying;
-    applying = undefined;
-    if (failed) throw failed.err;
-  };
   try {
     for (const file of files) {
       const staged = await stageFile({ ...opts, file });
-      try {
-        await settle();
-      } catch (err) {
+      while (applying.length >= APPLYING_AT_ONCE && !failed) await applying.shift();
+      if (failed) {
         if ('client' in staged) await abandon(staged);
-        throw err;
+        break;
       }
       if (!('client' in staged)) {
         onFile(staged);
         continue;
       }
-      applying = applyStaged(staged)
-        .then(onFile)
-        .catch((err: unknown) => {
-          failed = { err };
-        });
+      applying.push(
+        applyStaged(staged)
+          .then(onFile)
+          .catch((err: unknown) => {
+            failed ??= { err };
+          }),
+      );
     }
   } finally {
-    // A staging failure surfaces after the file being applied has committed or failed.
-    await applying;
+    // A staging failure surfaces after the files being applied have committed or failed.
+    await Promise.all(applying);
   }
   if (failed) throw failed.err;
 }
@@ -196,7 +196,8 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
   const { client, opts, result, ledgerId: id, end, trailer, timings } = staged;
   const lap = stopwatch(timings);
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK.stagingWrite]);
+    const sources = staged.batch.keys.kindsOfRecord().sources;
+    await lockSourcesForWrite(client, trailer ? [...sources, trailer.source] : sources);
     await checkHashVersion(client);
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);

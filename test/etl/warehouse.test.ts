@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LOCK } from '../../src/db/locks.ts';
+import { lockSourcesForWrite } from '../../src/db/locks.ts';
 import { CHECKS_DIR, EtlCheckError, runChecks, runEtl } from '../../src/etl/run-etl.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
@@ -142,30 +142,49 @@ describe('incremental ETL', () => {
     expect(await coreState()).toEqual(incremental);
   });
 
-  it('never skips a version: ingest commits are serialised, so ids become visible in order', async () => {
+  it('never skips a version: a writer of another source may commit higher ids first', async () => {
     await observe('shop', T(1), [{ store: 'shop', item: 'a', title: 'A', amount: 1 }]);
     await etl();
-    // A writer holds the staging lock with an uncommitted version, as a slow ingest would.
+    // A writer of source 'slow' holds an uncommitted version, as a slow ingest would.
     const slow = new pg.Client({ connectionString: fresh.database.url });
     await slow.connect();
     await slow.query('BEGIN');
-    await slow.query('SELECT pg_advisory_xact_lock($1)', [LOCK.stagingWrite]);
+    await lockSourcesForWrite(slow, ['slow']);
     await slow.query(
       `INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, valid_from, last_seen_at, raw_file_id, raw_line)
-       SELECT source, entity, 'shop:shop:slow:us', partition, 1, hash, hash_version,
+       SELECT 'slow', entity, 'slow:shop:slow:us', partition, 1, hash, hash_version,
               jsonb_set(jsonb_set(data, '{store_item_id}', '"slow"'), '{title}', '"Slow"'), valid_from, last_seen_at, raw_file_id, raw_line
        FROM staging.versions LIMIT 1`,
     );
-    // A second ingest starts later and must wait: it cannot commit its higher ids first.
-    let secondDone = false;
-    const second = observe('shop', T(2), [{ store: 'shop', item: 'b', title: 'B', amount: 2 }]).then(() => (secondDone = true));
+    // An ingest of another source does not wait for it, and commits a higher id first.
+    await observe('shop', T(2), [{ store: 'shop', item: 'b', title: 'B', amount: 2 }]);
+    const [ids] = await q(`SELECT max(id)::int AS max FROM staging.versions`);
+    // The ETL waits until no writer is in flight before it takes its snapshot.
+    let etlDone = false;
+    const waiting = etl().then((r) => {
+      etlDone = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 300));
-    expect(secondDone).toBe(false);
-    await etl(); // sees neither
+    expect(etlDone).toBe(false);
+    // A second writer of 'slow' waits for the first.
+    const again = new pg.Client({ connectionString: fresh.database.url });
+    await again.connect();
+    await again.query('BEGIN');
+    let againLocked = false;
+    const locking = lockSourcesForWrite(again, ['slow']).then(() => (againLocked = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(againLocked).toBe(false);
     await slow.query('COMMIT');
     await slow.end();
-    await second;
-    await etl();
+    await locking;
+    await again.query('ROLLBACK');
+    await again.end();
+    const result = await waiting;
+    // The slow version's id is the lower one, committed last, and the ETL took both.
+    const [slowId] = await q(`SELECT id::int FROM staging.versions WHERE source = 'slow'`);
+    expect(slowId!.id).toBeLessThan(ids!.max);
+    expect(result.toWatermark).toBe(ids!.max);
     const [{ n }] = await q(`SELECT count(*)::int AS n FROM staging.versions v WHERE NOT EXISTS (SELECT 1 FROM core.prices p WHERE p.staging_version_id = v.id)`);
     expect(n).toBe(0);
   });

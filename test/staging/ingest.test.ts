@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { lockSourcesForWrite } from '../../src/db/locks.ts';
 import { sqlQuery } from '../../src/db/sql-file.ts';
 import { BatchKeys } from '../../src/staging/batch-keys.ts';
 import { applyIncoming, COPY_INCOMING, ingestFile, payloadRow, toIncomingRow } from '../../src/staging/ingest.ts';
@@ -269,6 +270,27 @@ describe('staging semantics', () => {
     expect(strip('plain-').map((v) => [v.key, v.version, v.data?.amount])).toEqual([
       ['a', 1, 1], ['a', 2, 5], ['b', 1, 2], ['b', 2, 3], ['c', 1, 4],
     ]);
+  });
+
+  it('files of different sources apply side by side; a file waits for its own source only', async () => {
+    const held = await fresh.database.pool.connect();
+    await held.query('BEGIN');
+    await lockSourcesForWrite(held, ['slow']);
+    try {
+      const slowFile = writeRawFile(fresh.rawDir, 'slow', [{ key: 'a', at: T(1), data: price(1) }]);
+      const otherFile = writeRawFile(fresh.rawDir, 'other', [{ key: 'b', at: T(1), data: price(2) }]);
+      const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: [slowFile, otherFile] });
+      const landed = async (source: string) =>
+        (await fresh.database.pool.query('SELECT count(*)::int AS n FROM staging.versions WHERE source = $1', [source])).rows[0].n as number;
+      for (let i = 0; i < 100 && (await landed('other')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await landed('other')).toBe(1);
+      expect(await landed('slow')).toBe(0);
+      await held.query('COMMIT');
+      await run;
+      expect(await landed('slow')).toBe(1);
+    } finally {
+      held.release();
+    }
   });
 
   it('ingesting several files stops at the first that fails, after the one before it has landed', async () => {
