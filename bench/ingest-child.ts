@@ -1,11 +1,12 @@
 // One measured phase of the ingest benchmark, in its own process so its peak RSS is its own.
 //   copy <url> <copy file>        plain COPY of prepared rows into an unindexed table (the limit)
-//   ingest <url> <raw dir> <files…>  trawl's ingest of raw files
+//   ingest <url> <raw dir> <files…>  trawl's ingest of raw files (`ingest+timings`: each file's
+//                                    statement timings on stderr, as `trawl ingest` logs them at debug)
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { silentLogger } from '../src/lib/logger.ts';
+import { createLogger, silentLogger } from '../src/lib/logger.ts';
 import { ingestFiles } from '../src/staging/ingest.ts';
 
 const [mode, url, ...rest] = process.argv.slice(2);
@@ -26,7 +27,8 @@ if (mode === 'copy') {
   const [rawDir, ...files] = rest;
   let records = 0;
   let newVersions = 0;
-  await ingestFiles(files, { pool, rawDir: rawDir!, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger }, (r) => {
+  const log = mode === 'ingest+timings' ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
+  await ingestFiles(files, { pool, rawDir: rawDir!, spiders: new Map(), delistMaxMissingShare: 0.5, log }, (r) => {
     records += r.records;
     newVersions += r.newVersions;
   });

@@ -1,7 +1,7 @@
 // Ingest benchmark: 1,000,000 synthetic records (~300-byte payloads, 5 sources) against plain COPY.
 //   (a) plain COPY of the same rows into an unindexed table: the physical limit here
 //   (b) first ingest   (c) next day, nothing changed   (d) next day, 1% changed
-// Options: --records N (default 1000000).
+// Options: --records N (default 1000000); --timings on: each file's statement timings on stderr.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +82,7 @@ function writeDay(dir: string, records: number, day: number, copyFile?: string):
 
 export async function run(opts: Record<string, string | undefined>): Promise<void> {
   const records = Number(opts.records ?? 1_000_000);
+  const ingestMode = opts.timings === undefined ? 'ingest' : 'ingest+timings';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-bench-ingest-'));
   console.error(`ingest bench: generating ${records.toLocaleString()} records x 3 days in ${dir}`);
   const copyFile = path.join(dir, 'copy.tsv');
@@ -94,11 +95,11 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     console.error('ingest bench: (a) plain COPY');
     const a = await runChild('bench/ingest-child.ts', ['copy', url, copyFile]);
     console.error('ingest bench: (b) first ingest');
-    const b = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[0]!]);
+    const b = await runChild('bench/ingest-child.ts', [ingestMode, url, rawDir, ...days[0]!]);
     console.error('ingest bench: (c) next day, unchanged');
-    const c = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[1]!]);
+    const c = await runChild('bench/ingest-child.ts', [ingestMode, url, rawDir, ...days[1]!]);
     console.error('ingest bench: (d) next day, 1% changed');
-    const d = await runChild('bench/ingest-child.ts', ['ingest', url, rawDir, ...days[2]!]);
+    const d = await runChild('bench/ingest-child.ts', [ingestMode, url, rawDir, ...days[2]!]);
     if (b.newVersions !== records || c.newVersions !== 0 || d.newVersions !== Math.ceil(records / 100)) {
       throw new Error(`unexpected versions: first ${b.newVersions}, unchanged ${c.newVersions}, changed ${d.newVersions}`);
     }

@@ -4,10 +4,13 @@
 -- name: create_incoming
 -- data and source_fields are JSON text: Postgres parses them only for the lines that become
 -- versions. A file of a source with known keys leaves them out (most of its lines are unchanged):
--- the lines that become versions bring theirs into `payload` later. `seen_before` is Node's hint
--- that the line's key hash came earlier in the file. `line` keeps a quarantined line as it was read.
+-- the lines that become versions bring theirs into `payload` later, read again from the file at
+-- their bytes [line_start, line_end). `seen_before` is Node's hint that the line's key hash came
+-- earlier in the file. `line` keeps a quarantined line as it was read.
 CREATE TEMP TABLE incoming (
   raw_line       integer NOT NULL,
+  line_start     bigint,
+  line_end       bigint,
   source         text,
   entity         text,
   key            text,
@@ -27,7 +30,8 @@ CREATE TEMP TABLE payload (
   raw_line       integer NOT NULL,
   data           text NOT NULL,
   source_fields  text
-) ON COMMIT DROP
+) ON COMMIT DROP;
+CREATE TEMP TABLE touched (raw_line integer NOT NULL) ON COMMIT DROP
 
 -- name: quarantine_invalid
 -- Invalid lines are kept with their reason and origin; replays do not duplicate them.
@@ -53,10 +57,11 @@ HAVING count(*) > 1
 -- True when no key of the file's sources ($1, $2: parallel arrays of source and entity) is known
 -- yet (a source's first crawl, a rebuild): then there is nothing to compare with, and the lookups
 -- below are skipped.
+-- One index probe per pair (LIMIT 1), never a scan of key_state.
 SELECT NOT EXISTS (
   SELECT 1
   FROM unnest($1::text[], $2::text[]) AS f(source, entity)
-  JOIN staging.key_state s ON s.source = f.source AND s.entity = f.entity
+  CROSS JOIN LATERAL (SELECT 1 FROM staging.key_state s WHERE s.source = f.source AND s.entity = f.entity LIMIT 1) k
 ) AS all_new
 
 -- name: source_is_known
@@ -67,7 +72,6 @@ SELECT EXISTS (SELECT 1 FROM staging.key_state WHERE source = $1 AND entity = $2
 -- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
 -- HOT update of a narrow row). The lines it took are noted, so nothing after reads them again.
 -- Observations no newer than the key's last_seen_at are already reflected (re-ingest, replay).
-CREATE TEMP TABLE touched (raw_line integer NOT NULL) ON COMMIT DROP;
 WITH t AS (
   UPDATE staging.key_state s
   SET last_seen_at = i.observed_at
@@ -130,7 +134,11 @@ FROM (
 -- name: declare_payload_lines
 -- The lines that become versions, for a file staged without data: Node reads them again.
 DECLARE payload_lines NO SCROLL CURSOR FOR
-SELECT raw_line FROM segments WHERE NOT repeated OR starts = 1 ORDER BY raw_line
+SELECT s.raw_line, i.line_start, i.line_end
+FROM segments s
+JOIN incoming i USING (raw_line)
+WHERE NOT s.repeated OR s.starts = 1
+ORDER BY s.raw_line
 
 -- name: summarise_keys
 -- One row per key in segments: its last observation carries the final segment, hash and last_seen_at.

@@ -6,7 +6,7 @@ export const HASH_VERSION = 1;
 
 /** JSON with sorted keys, Unicode NFC strings, one number format; undefined members dropped, and
  * the top-level members named in `omit`. */
-export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): string {
+export function canonicalJson(value: unknown, omit?: readonly string[]): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -29,7 +29,7 @@ export function canonicalJson(value: unknown, omit?: ReadonlySet<string>): strin
       let first = true;
       for (let i = 0; i < order.names.length; i++) {
         const v = obj[order.names[i]!];
-        if (v === undefined || omit?.has(order.nfcNames[i]!)) continue;
+        if (v === undefined || omit?.includes(order.nfcNames[i]!)) continue;
         out += `${first ? '' : ','}${order.quoted[i]}:${canonicalJson(v)}`;
         first = false;
       }
@@ -52,7 +52,20 @@ interface KeyOrder {
 const keyOrders = new Map<string, KeyOrder>();
 const MAX_SHAPES = 4096;
 
+// The shape met last: consecutive records nearly always share it, and comparing names is cheaper
+// than joining them into a cache key.
+let lastKeys: string[] = [];
+let lastOrder: KeyOrder | undefined;
+
 function keyOrder(keys: string[]): KeyOrder {
+  if (lastOrder && keys.length === lastKeys.length && keys.every((k, i) => k === lastKeys[i])) return lastOrder;
+  const order = cachedKeyOrder(keys);
+  lastKeys = keys;
+  lastOrder = order;
+  return order;
+}
+
+function cachedKeyOrder(keys: string[]): KeyOrder {
   // A name holding NUL could make two shapes join alike: such objects are not cached.
   const cacheable = !keys.some((k) => k.includes('\u0000'));
   const shape = keys.join('\u0000');
@@ -78,5 +91,5 @@ function nfc(s: string): string {
 
 /** sha256 (hex) of the canonical form of data without its volatile top-level fields. */
 export function contentHash(data: Record<string, unknown>, volatile: readonly string[] = []): string {
-  return crypto.hash('sha256', canonicalJson(data, volatile.length > 0 ? new Set(volatile) : undefined), 'hex');
+  return crypto.hash('sha256', canonicalJson(data, volatile.length > 0 ? volatile : undefined), 'hex');
 }

@@ -6,16 +6,13 @@ export interface RawFileLine {
   text: string;
   /** 1-based line number in the file. */
   lineNo: number;
+  /** Byte offset of this line's first byte. */
+  startOffset: number;
   /** Byte offset just past this line's newline. */
   endOffset: number;
 }
 
-/** `want`, when given, picks the lines to decode and yield by number; the others are only counted. */
-export async function* readLines(
-  file: string,
-  from: { bytes: number; lines: number } = { bytes: 0, lines: 0 },
-  want?: (lineNo: number) => boolean,
-): AsyncGenerator<RawFileLine> {
+export async function* readLines(file: string, from: { bytes: number; lines: number } = { bytes: 0, lines: 0 }): AsyncGenerator<RawFileLine> {
   let offset = from.bytes;
   let lineNo = from.lines;
   let rest: Buffer = Buffer.alloc(0);
@@ -23,13 +20,12 @@ export async function* readLines(
     let buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const lineStart = start;
+      const text = buf.toString('utf8', start, nl);
+      const startOffset = offset;
       offset += nl + 1 - start;
       start = nl + 1;
       lineNo++;
-      if (want && !want(lineNo)) continue;
-      const text = buf.toString('utf8', lineStart, nl);
-      if (text.trim() !== '') yield { text, lineNo, endOffset: offset };
+      if (text.trim() !== '') yield { text, lineNo, startOffset, endOffset: offset };
     }
     rest = buf.subarray(start);
     buf = Buffer.alloc(0);

@@ -15,12 +15,13 @@ import { failpoint } from '../lib/failpoint.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
+import { RangeReader } from '../raw/range-reader.ts';
 import { readLines } from '../raw/read-lines.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
-const COPY_INCOMING = 'COPY incoming (raw_line, source, entity, key, key_hash, seen_before, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
+const COPY_INCOMING = 'COPY incoming (raw_line, line_start, line_end, source, entity, key, key_hash, seen_before, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
 
 /** The hash of a delisted version: a constant no content can produce. */
 export const DELISTED_HASH = crypto.hash('sha256', 'trawl:delisted', 'buffer');
@@ -159,7 +160,7 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
     // A file of a source with known keys is mostly unchanged lines: they go without their data.
     const withoutData = await sourceIsKnown(client, opts.file, from);
     await client.query(Q('create_incoming'));
-    const batch: IncomingBatch = { records: 0, keys: new BatchKeys(), payloadFrom: withoutData ? { file: opts.file, from } : undefined };
+    const batch: IncomingBatch = { records: 0, keys: new BatchKeys(), payloadFile: withoutData ? opts.file : undefined };
     const staged: StagedFile = { client, opts, result, ledgerId: entry.id, end: from, batch, runId: null, timings };
     // COPY rows go out in chunks of about 256 KB: one socket write per row would dominate.
     const rows = async function* () {
@@ -168,7 +169,8 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
         staged.end = { bytes: line.endOffset, lines: line.lineNo };
         result.lines++;
         failpoint('ingest.line');
-        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, { withoutData });
+        const bytes = { start: line.startOffset, end: line.endOffset - 1 };
+        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, withoutData ? { withoutData: bytes } : {});
         if (r.control?.control === 'start') staged.runId = r.control.run_id;
         if (r.control?.control === 'end') staged.trailer = r.control;
         if (r.copy) chunk += r.copy;
@@ -176,6 +178,9 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
         if (chunk.length >= 262_144) {
           yield chunk;
           chunk = '';
+          // Parsing runs for seconds without a turn of the event loop otherwise, and a file being
+          // applied meanwhile waits that long for each of its statements' results.
+          await new Promise(setImmediate);
         }
       }
       if (chunk) yield chunk;
@@ -202,7 +207,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const applied = await applyIncoming(client, id, staged.batch);
+    const applied = await applyIncoming(client, id, staged.batch, timings);
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
@@ -264,76 +269,85 @@ function ingestError(rel: string, err: unknown): Error {
 export interface IncomingBatch {
   records: number;
   keys: BatchKeys;
-  /** Set when the rows were staged without data: where to read the lines that become versions. */
-  payloadFrom?: { file: string; from: { bytes: number; lines: number } };
+  /** Set when the rows were staged without data: the file to read the lines that become versions from. */
+  payloadFile?: string;
 }
 
 /** Change detection over a batch in `incoming`. */
-export async function applyIncoming(client: pg.PoolClient, rawFileId: number, batch: IncomingBatch): Promise<{ records: number; newVersions: number; unchanged: number }> {
+export async function applyIncoming(
+  client: pg.PoolClient,
+  rawFileId: number,
+  batch: IncomingBatch,
+  timings: Record<string, number> = {},
+): Promise<{ records: number; newVersions: number; unchanged: number }> {
+  const lap = stopwatch(timings);
+  // Each named statement of sql/staging/ingest.sql, timed into `timings` (the debug log shows them).
+  const run = async <R extends pg.QueryResultRow>(name: string, params?: unknown[]) => {
+    const result = await client.query<R>(Q(name), params);
+    lap(name);
+    return result;
+  };
   // Sorts and hashes over a file's lines stay in memory (the default 4 MB spills them to disk); JIT
   // compiling these row-writing statements costs more than it saves (~0.4 s of a 200,000-line
   // file); and temp tables have no statistics, on which the planner likes merge joins that sort the
   // wide incoming table on disk.
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
-  const repeated = await client.query(Q('find_repeated'));
+  const repeated = await run('find_repeated');
   const { sources, entities } = batch.keys.kindsOfRecord();
-  const fresh = await client.query<{ all_new: boolean }>(Q('sources_are_new'), [sources, entities]);
-  const allNew = fresh.rows[0]!.all_new;
-  let inserted: pg.QueryResult;
-  if (allNew && repeated.rowCount === 0 && !batch.payloadFrom) {
-    inserted = await client.query(Q('insert_first_versions'), [rawFileId, HASH_VERSION]);
-    await client.query(Q('insert_first_key_state'), [HASH_VERSION]);
+  const allNew = (await run<{ all_new: boolean }>('sources_are_new', [sources, entities])).rows[0]!.all_new;
+  let newVersions = 0;
+  if (allNew && repeated.rowCount === 0 && !batch.payloadFile) {
+    newVersions = (await run('insert_first_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
+    await run('insert_first_key_state', [HASH_VERSION]);
   } else {
-    if (allNew) {
-      await client.query(Q('match_new'));
-    } else {
-      await client.query(Q('touch_unchanged'));
-      await client.query(Q('match'));
+    // The daily case is every line an unchanged key seen once: then nothing is left to compare.
+    const left = allNew || (await run('touch_unchanged')).rowCount !== batch.records;
+    if (left) {
+      await run(allNew ? 'match_new' : 'match');
+      await run('segment');
+      if (batch.payloadFile) {
+        await loadPayload(client, batch.payloadFile);
+        lap('payload');
+      }
+      await run('summarise_keys');
+      await run('close_changed');
+      newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
+      await run('update_key_state');
+      await run('insert_key_state', [HASH_VERSION]);
     }
-    await client.query(Q('segment'));
-    if (batch.payloadFrom) await loadPayload(client, batch.payloadFrom);
-    await client.query(Q('summarise_keys'));
-    await client.query(Q('close_changed'));
-    inserted = await client.query(Q('insert_versions'), [rawFileId, HASH_VERSION]);
-    await client.query(Q('update_key_state'));
-    await client.query(Q('insert_key_state'), [HASH_VERSION]);
   }
-  await client.query('DROP TABLE IF EXISTS repeated, touched, matched, segments, key_changes');
-  const newVersions = inserted.rowCount ?? 0;
+  await client.query('DROP TABLE IF EXISTS repeated, matched, segments, key_changes');
   return { records: batch.records, newVersions, unchanged: batch.records - newVersions };
 }
 
 /**
  * Reads again the lines that become versions of a file staged without data, and COPYs their data
- * into `payload`, a batch of line numbers at a time (memory stays bounded whatever the file).
+ * into `payload`, a batch of lines at a time (memory stays bounded whatever the file).
  */
-async function loadPayload(client: pg.PoolClient, where: NonNullable<IncomingBatch['payloadFrom']>): Promise<void> {
+async function loadPayload(client: pg.PoolClient, file: string): Promise<void> {
   await client.query(Q('declare_payload_lines'));
-  let wanted: number[] = [];
-  let next = 0;
-  const lines = readLines(where.file, where.from, (lineNo) => lineNo === wanted[next])[Symbol.asyncIterator]();
-  for (;;) {
-    const { rows } = await client.query<{ raw_line: number }>('FETCH 50000 FROM payload_lines');
-    if (rows.length === 0) break;
-    wanted = rows.map((r) => r.raw_line);
-    next = 0;
-    const copy = async function* () {
-      let chunk = '';
-      while (next < wanted.length) {
-        const line = await lines.next();
-        if (line.done) throw new Error(`${where.file} ends before line ${wanted[next]}, which was staged`);
-        chunk += payloadRow(line.value.text, line.value.lineNo);
-        next++;
-        if (chunk.length >= 262_144) {
-          yield chunk;
-          chunk = '';
+  const reader = new RangeReader(file);
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ raw_line: number; line_start: string; line_end: string }>('FETCH 50000 FROM payload_lines');
+      if (rows.length === 0) break;
+      const copy = async function* () {
+        let chunk = '';
+        let i = 0;
+        for (const text of reader.read(rows.map((r) => ({ start: Number(r.line_start), end: Number(r.line_end) })))) {
+          chunk += payloadRow(text, rows[i++]!.raw_line);
+          if (chunk.length >= 262_144) {
+            yield chunk;
+            chunk = '';
+          }
         }
-      }
-      if (chunk) yield chunk;
-    };
-    await pipeline(Readable.from(copy()), client.query(copyFrom('COPY payload (raw_line, data, source_fields) FROM STDIN')));
+        if (chunk) yield chunk;
+      };
+      await pipeline(Readable.from(copy()), client.query(copyFrom('COPY payload (raw_line, data, source_fields) FROM STDIN')));
+    }
+  } finally {
+    reader.close();
   }
-  await lines.return?.(undefined);
   await client.query('CLOSE payload_lines');
 }
 
@@ -394,8 +408,8 @@ export interface IncomingRow {
 /**
  * Validates one raw line into a COPY row: a record, a quarantined line, or a control line. With
  * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
- * by the spider's current schema alone. With `withoutData`, the row leaves data and source_fields
- * out: the lines that become versions bring them later (`payloadRow`).
+ * by the spider's current schema alone. With `withoutData` (the line's bytes in its file), the row
+ * leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
  */
 export function toIncomingRow(
   text: string,
@@ -403,14 +417,13 @@ export function toIncomingRow(
   spiders: Map<string, SpiderDefinition>,
   runId: string | null,
   keys: BatchKeys,
-  opts: { revalidate?: boolean; withoutData?: boolean } = {},
+  opts: { revalidate?: boolean; withoutData?: { start: number; end: number } } = {},
 ): IncomingRow {
-  const quarantine = (reason: string, fields?: QuarantineFields) => quarantineRow(text, lineNo, runId, reason, fields);
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (err) {
-    return quarantine(`invalid JSON: ${messageOf(err)}`);
+    return quarantineRow(text, lineNo, runId, `invalid JSON: ${messageOf(err)}`);
   }
   if (obj && typeof obj === 'object' && 'control' in obj) {
     const control = (obj as { control: unknown }).control;
@@ -419,47 +432,45 @@ export function toIncomingRow(
     if (control === 'page') return {};
     const end = runEndSchema.safeParse(obj);
     if (end.success) return { control: end.data };
-    return quarantine(`invalid run trailer: ${end.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return quarantineRow(text, lineNo, runId, `invalid run trailer: ${end.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const parsed = readRawRecord(obj);
   if (!parsed.ok) {
     const o = (obj ?? {}) as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    return quarantine(`not a raw record: ${parsed.reason}`, { source: str(o.source), entity: str(o.entity), key: str(o.key) });
+    return quarantineRow(text, lineNo, runId, `not a raw record: ${parsed.reason}`, { source: str(o.source), entity: str(o.entity), key: str(o.key) });
   }
   const r = parsed.record;
   const spider = spiders.get(r.source);
-  const where = { source: r.source, entity: r.entity, key: r.key };
   if (opts.revalidate) {
-    if (!spider || spider.entity !== r.entity) return quarantine(r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, where);
+    if (!spider || spider.entity !== r.entity) return quarantineRow(text, lineNo, runId, r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, r);
     const valid = spider.schema.safeParse(r.data);
-    if (!valid.success) return quarantine(zodReason(valid.error), where);
+    if (!valid.success) return quarantineRow(text, lineNo, runId, zodReason(valid.error), r);
     r.data = valid.data as Record<string, unknown>;
     r.key = spider.key(valid.data);
     r.partition = spider.partition?.(valid.data) ?? r.partition;
     r.invalid = undefined;
-    where.key = r.key;
   }
-  if (r.invalid !== undefined) return quarantine(r.invalid, where);
-  if (r.data === null) return quarantine('record has no data', where);
-  if (r.key === null) return quarantine('record has no key', where);
+  if (r.invalid !== undefined) return quarantineRow(text, lineNo, runId, r.invalid, r);
+  if (r.data === null) return quarantineRow(text, lineNo, runId, 'record has no data', r);
+  if (r.key === null) return quarantineRow(text, lineNo, runId, 'record has no key', r);
   if (spider && spider.entity === r.entity && !opts.revalidate) {
     const valid = spider.schema.safeParse(r.data);
-    if (!valid.success) return quarantine(zodReason(valid.error), where);
+    if (!valid.success) return quarantineRow(text, lineNo, runId, zodReason(valid.error), r);
   }
   const volatile = r.volatile ?? spider?.volatile ?? [];
   let hash: string;
   try {
     hash = contentHash(r.data, volatile);
   } catch (err) {
-    return quarantine(`cannot hash record: ${messageOf(err)}`, where);
+    return quarantineRow(text, lineNo, runId, `cannot hash record: ${messageOf(err)}`, r);
   }
   // A NUL or an unpaired surrogate can only come as a \u escape in the line's JSON text.
   let payload: Payload | undefined;
   if (!opts.withoutData || text.includes('\\u')) {
     payload = payloadOf(r);
     const refused = refusedByJsonb(payload);
-    if (refused) return quarantine(refused, where);
+    if (refused) return quarantineRow(text, lineNo, runId, refused, r);
   }
   const data = opts.withoutData ? '\\N\t\\N' : `${copyJson(payload!.data)}\t${payload!.sourceFields === null ? '\\N' : copyJson(payload!.sourceFields)}`;
   const hashOfKey = keyHash(r.source, r.entity, r.key);
@@ -467,7 +478,7 @@ export function toIncomingRow(
   return {
     // Written out rather than through copyRow: this runs for every line. JSON text holds no raw tab
     // or newline, and observed_at was checked, so only some fields need escaping.
-    copy: `${lineNo}\t${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${hashOfKey}\t${seenBefore}\t${copyText(r.partition)}\t${r.observed_at}\t\\\\x${hash}\t${data}\t${textArray(volatile)}\t${runId === null ? '\\N' : copyText(runId)}\t\\N\t\\N\n`,
+    copy: `${lineNo}\t${opts.withoutData ? `${opts.withoutData.start}\t${opts.withoutData.end}` : '\\N\t\\N'}\t${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${hashOfKey}\t${seenBefore}\t${copyText(r.partition)}\t${r.observed_at}\t\\\\x${hash}\t${data}\t${textArray(volatile)}\t${runId === null ? '\\N' : copyText(runId)}\t\\N\t\\N\n`,
   };
 }
 
@@ -520,7 +531,7 @@ interface QuarantineFields {
 function quarantineRow(text: string, lineNo: number, runId: string | null, reason: string, fields: QuarantineFields = {}): IncomingRow {
   return {
     reason,
-    copy: copyRow([lineNo, fields.source, fields.entity, fields.key, null, null, null, null, null, null, null, null, runId, reason, text.replace(/\0/g, '\uFFFD')]),
+    copy: copyRow([lineNo, null, null, fields.source, fields.entity, fields.key, null, null, null, null, null, null, null, null, runId, reason, text.replace(/\0/g, '\uFFFD')]),
   };
 }
 

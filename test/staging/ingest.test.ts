@@ -255,7 +255,7 @@ describe('staging semantics', () => {
         const keys = new BatchKeys();
         const copy = fs.readFileSync(f, 'utf8').trim().split('\n').map((line, i) => toIncomingRow(line, i + 1, new Map(), 'run', keys).copy ?? '');
         // Every line's key_hash alike, and every line marked as maybe repeated.
-        const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 4 ? '7' : i === 5 ? 't' : v)).join('\t'));
+        const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 6 ? '7' : i === 7 ? 't' : v)).join('\t'));
         await pipeline(Readable.from([forced.join('')]), client.query(copyFrom(COPY_INCOMING)));
         await applyIncoming(client, Number(rows[0]!.id), { records: forced.length, keys });
         await client.query('COMMIT');
