@@ -201,6 +201,14 @@ SELECT source, entity, key, partition, 1, hash, $1, false, observed_at
 FROM incoming
 WHERE reason IS NULL
 
+-- name: insert_first_key_state_from_versions
+-- The key states of a first crawl's file that was COPYed straight into versions: its rows are the
+-- ones above id $1 (the highest before the COPY) from raw file $2.
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
+SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at
+FROM staging.versions
+WHERE id > $1 AND raw_file_id = $2
+
 -- name: update_key_state
 -- Keys in segments: their new version number, hash and last_seen_at.
 UPDATE staging.key_state s

@@ -30,3 +30,4 @@ export async function lockSourcesForWrite(client: pg.ClientBase, sources: Iterab
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.sourceWriteClass, source]);
   }
 }
+

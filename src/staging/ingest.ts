@@ -16,11 +16,13 @@ import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { RangeReader } from '../raw/range-reader.ts';
-import { readLines } from '../raw/read-lines.ts';
+import { readLines, type RawFileLine } from '../raw/read-lines.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
+const COPY_FIRST_VERSIONS = `COPY staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
+                                        valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id) FROM STDIN`;
 const COPY_INCOMING = 'COPY incoming (raw_line, line_start, line_end, source, entity, key, key_hash, seen_before, partition, observed_at, hash, data, source_fields, volatile, run_id, reason, line) FROM STDIN';
 
 /** The hash of a delisted version: a constant no content can produce. */
@@ -66,11 +68,17 @@ interface StagedFile {
   opts: IngestFileOptions;
   result: IngestFileResult;
   ledgerId: number;
+  /** Where reading starts (the ledger's offset, or the start for a replay), and where it got to. */
+  from: { bytes: number; lines: number };
   end: { bytes: number; lines: number };
   batch: IncomingBatch;
   runId: string | null;
   trailer?: RunEnd;
   timings: Record<string, number>;
+  /** A first crawl of this source and entity: its lines are read when it applies (`stageFirstVersions`). */
+  firstCrawl?: { source: string; entity: string };
+  /** Set when the file's records landed as they were read. */
+  landed?: { records: number; newVersions: number; unchanged: number };
 }
 
 export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileResult> {
@@ -157,38 +165,18 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
       return { ...result, skipped: true };
     }
 
-    // A file of a source with known keys is mostly unchanged lines: they go without their data.
-    const withoutData = await sourceIsKnown(client, opts.file, from);
+    const kind = await firstRecordKind(opts.file, from);
+    const known = kind !== undefined && (await sourceIsKnown(client, kind));
     await client.query(Q('create_incoming'));
-    const batch: IncomingBatch = { records: 0, keys: new BatchKeys(), payloadFile: withoutData ? opts.file : undefined };
-    const staged: StagedFile = { client, opts, result, ledgerId: entry.id, end: from, batch, runId: null, timings };
-    // COPY rows go out in chunks of about 256 KB: one socket write per row would dominate.
-    const rows = async function* () {
-      let chunk = '';
-      for await (const line of readLines(opts.file, from)) {
-        staged.end = { bytes: line.endOffset, lines: line.lineNo };
-        result.lines++;
-        failpoint('ingest.line');
-        const bytes = { start: line.startOffset, end: line.endOffset - 1 };
-        const r = toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, withoutData ? { withoutData: bytes } : {});
-        if (r.control?.control === 'start') staged.runId = r.control.run_id;
-        if (r.control?.control === 'end') staged.trailer = r.control;
-        if (r.copy) chunk += r.copy;
-        if (r.copy && r.reason === undefined) batch.records++;
-        if (chunk.length >= 262_144) {
-          yield chunk;
-          chunk = '';
-          // Parsing runs for seconds without a turn of the event loop otherwise, and a file being
-          // applied meanwhile waits that long for each of its statements' results.
-          await new Promise(setImmediate);
-        }
-      }
-      if (chunk) yield chunk;
+    // A file of a source with known keys is mostly unchanged lines: they go without their data.
+    const staged: StagedFile = {
+      client, opts, result, ledgerId: entry.id, from, end: from, runId: null, timings,
+      batch: { records: 0, keys: new BatchKeys(), payloadFile: known ? opts.file : undefined },
     };
-    await pipeline(Readable.from(rows()), client.query(copyFrom(COPY_INCOMING)));
-    lap('copy');
-    failpoint('ingest.after-copy');
-    return staged;
+    // A first crawl of a source is read when it applies, under the source's lock, and lands its
+    // records as they are read.
+    if (kind && !known) return { ...staged, firstCrawl: kind };
+    return await stageIncoming(staged, lap);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     client.release();
@@ -196,18 +184,138 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
   }
 }
 
+/** COPYs a file's lines from its ledger offset into `incoming`, for change detection when applied. */
+async function stageIncoming(staged: StagedFile, lap: (name: string) => void): Promise<StagedFile> {
+  const { client, opts, batch } = staged;
+  const withoutData = batch.payloadFile !== undefined;
+  const rows = copyChunks(
+    staged,
+    (line) =>
+      toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, withoutData ? { withoutData: { start: line.startOffset, end: line.endOffset - 1 } } : {}),
+    (r) => {
+      if (r.copy && r.reason === undefined) batch.records++;
+      return r.copy;
+    },
+  );
+  await pipeline(Readable.from(rows), client.query(copyFrom(COPY_INCOMING)));
+  lap('copy');
+  failpoint('ingest.after-copy');
+  return staged;
+}
+
+/**
+ * Reads a staged file's lines from its offset, noting its run id, trailer, line count and end, and
+ * yields COPY text of what `take` keeps of each line's row, in chunks of about 256 KB (one socket
+ * write per row would dominate).
+ */
+async function* copyChunks(
+  staged: StagedFile,
+  row: (line: RawFileLine) => IncomingRow,
+  take: (r: IncomingRow) => string | undefined,
+): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const line of readLines(staged.opts.file, staged.end)) {
+    staged.end = { bytes: line.endOffset, lines: line.lineNo };
+    staged.result.lines++;
+    failpoint('ingest.line');
+    const r = row(line);
+    if (r.control?.control === 'start') staged.runId = r.control.run_id;
+    if (r.control?.control === 'end') staged.trailer = r.control;
+    const text = take(r);
+    if (text) chunk += text;
+    if (chunk.length >= 262_144) {
+      yield chunk;
+      chunk = '';
+      // Parsing runs for seconds without a turn of the event loop otherwise, and a file being
+      // applied meanwhile waits that long for each of its statements' results.
+      await new Promise(setImmediate);
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** Reads a first crawl's file: straight into versions if it can, else into `incoming` as any file. */
+async function stageFirstCrawl(staged: StagedFile, kind: { source: string; entity: string }, lap: (name: string) => void): Promise<void> {
+  if (await stageFirstVersions(staged, kind)) {
+    lap('copy');
+    failpoint('ingest.after-copy');
+    return;
+  }
+  Object.assign(staged, { end: staged.from, runId: null, trailer: undefined, batch: { records: 0, keys: new BatchKeys() } });
+  staged.result.lines = 0;
+  await stageIncoming(staged, lap);
+}
+
+/** Why a first crawl's file cannot land as it is read; it is then staged like any other. */
+class NotFirstVersions extends Error {}
+
+/** More quarantined lines than this are not held in memory: the file is staged like any other. */
+const MAX_HELD_QUARANTINE_BYTES = 16 << 20;
+
+/**
+ * A first crawl of a source (no key known) whose keys each come once: every record is its key's
+ * version 1. Under the source's lock, records are COPYed straight into staging.versions as they are
+ * read, with no temp table and no comparing, and their key states follow from what landed.
+ * Returns false, with nothing of the file landed, when the file turns out otherwise: a key comes
+ * twice (the change-detection index refuses it), a record of another source or entity, another
+ * ingest landed the source's first keys meanwhile, or many quarantined lines.
+ */
+async function stageFirstVersions(staged: StagedFile, kind: { source: string; entity: string }): Promise<boolean> {
+  const { client, opts, batch } = staged;
+  await lockSourcesForWrite(client, [kind.source]);
+  if (await sourceIsKnown(client, kind)) return false;
+  await checkHashVersion(client);
+  // Ids this transaction takes from here are above every id taken before (and other writers'
+  // rows in that range are told apart by their raw file).
+  const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
+  await client.query('SAVEPOINT first_versions');
+  const quarantined: string[] = [];
+  let heldBytes = 0;
+  const rows = copyChunks(
+    staged,
+    (line) => toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, { firstVersionOf: staged.ledgerId }),
+    (r) => {
+      if (r.reason !== undefined) {
+        quarantined.push(r.copy!);
+        heldBytes += r.copy!.length;
+        if (heldBytes > MAX_HELD_QUARANTINE_BYTES) throw new NotFirstVersions('many quarantined lines');
+        return undefined;
+      }
+      if (r.copy === undefined) return undefined;
+      if (r.source !== kind.source || r.entity !== kind.entity) throw new NotFirstVersions('records of several sources');
+      batch.records++;
+      return r.copy;
+    },
+  );
+  try {
+    await pipeline(Readable.from(rows), client.query(copyFrom(COPY_FIRST_VERSIONS)));
+  } catch (err) {
+    // 23505: a key came twice, which the windowed path handles.
+    if (!(err instanceof NotFirstVersions) && (err as { code?: string }).code !== '23505') throw err;
+    await client.query('ROLLBACK TO SAVEPOINT first_versions');
+    return false;
+  }
+  await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId]);
+  // Quarantined lines go through `incoming` as in any file.
+  await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
+  staged.landed = { records: batch.records, newVersions: batch.records, unchanged: 0 };
+  return true;
+}
+
 /** Applies a staged file under the staging lock and commits it. */
 async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
-  const { client, opts, result, ledgerId: id, end, trailer, timings } = staged;
+  const { client, opts, result, ledgerId: id, timings } = staged;
   const lap = stopwatch(timings);
   try {
+    if (staged.firstCrawl) await stageFirstCrawl(staged, staged.firstCrawl, lap);
+    const { end, trailer } = staged;
     const sources = staged.batch.keys.kindsOfRecord().sources;
     await lockSourcesForWrite(client, trailer ? [...sources, trailer.source] : sources);
     await checkHashVersion(client);
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const applied = await applyIncoming(client, id, staged.batch, timings);
+    const applied = staged.landed ?? (await applyIncoming(client, id, staged.batch, timings));
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
@@ -351,23 +459,26 @@ async function loadPayload(client: pg.PoolClient, file: string): Promise<void> {
   await client.query('CLOSE payload_lines');
 }
 
-/**
- * Whether the source of a file's first record already has keys, so that most of its lines will
- * likely be unchanged. A wrong guess costs time only: every line is judged the same either way.
- */
-async function sourceIsKnown(client: pg.PoolClient, file: string, from: { bytes: number; lines: number }): Promise<boolean> {
-  let first: { source: string; entity: string } | undefined;
+/** The source and entity of a file's first record (within its first 100 lines), if any. */
+async function firstRecordKind(file: string, from: { bytes: number; lines: number }): Promise<{ source: string; entity: string } | undefined> {
   for await (const line of readLines(file, from)) {
     try {
       const parsed = readRawRecord(JSON.parse(line.text));
-      if (parsed.ok) first = parsed.record;
+      if (parsed.ok) return { source: parsed.record.source, entity: parsed.record.entity };
     } catch {
       // Not JSON: the real pass quarantines it.
     }
-    if (first || line.lineNo - from.lines >= 100) break;
+    if (line.lineNo - from.lines >= 100) break;
   }
-  if (!first) return false;
-  const { rows } = await client.query<{ known: boolean }>(Q('source_is_known'), [first.source, first.entity]);
+  return undefined;
+}
+
+/**
+ * Whether a source already has keys of an entity: then most of a new file's lines will likely be
+ * unchanged. A wrong guess costs time only: every line is judged the same either way.
+ */
+async function sourceIsKnown(client: pg.PoolClient, kind: { source: string; entity: string }): Promise<boolean> {
+  const { rows } = await client.query<{ known: boolean }>(Q('source_is_known'), [kind.source, kind.entity]);
   return rows[0]!.known;
 }
 
@@ -403,6 +514,9 @@ export interface IncomingRow {
   control?: { control: 'start'; run_id: string } | RunEnd;
   /** Set when the line is quarantined. */
   reason?: string;
+  /** A valid record's source and entity. */
+  source?: string;
+  entity?: string;
 }
 
 /**
@@ -410,6 +524,8 @@ export interface IncomingRow {
  * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
  * by the spider's current schema alone. With `withoutData` (the line's bytes in its file), the row
  * leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
+ * With `firstVersionOf` (the raw file's ledger id), a valid record's row is its version 1, for
+ * COPY_FIRST_VERSIONS.
  */
 export function toIncomingRow(
   text: string,
@@ -417,7 +533,7 @@ export function toIncomingRow(
   spiders: Map<string, SpiderDefinition>,
   runId: string | null,
   keys: BatchKeys,
-  opts: { revalidate?: boolean; withoutData?: { start: number; end: number } } = {},
+  opts: { revalidate?: boolean; withoutData?: { start: number; end: number }; firstVersionOf?: number } = {},
 ): IncomingRow {
   let obj: unknown;
   try {
@@ -475,9 +591,18 @@ export function toIncomingRow(
   const data = opts.withoutData ? '\\N\t\\N' : `${copyJson(payload!.data)}\t${payload!.sourceFields === null ? '\\N' : copyJson(payload!.sourceFields)}`;
   const hashOfKey = keyHash(r.source, r.entity, r.key);
   const seenBefore = keys.note(r.source, r.entity, hashOfKey) ? 't' : 'f';
+  // Rows are written out rather than through copyRow: this runs for every line. JSON text holds no
+  // raw tab or newline, and observed_at was checked, so only some fields need escaping.
+  if (opts.firstVersionOf !== undefined) {
+    return {
+      source: r.source,
+      entity: r.entity,
+      copy: `${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${copyText(r.partition)}\t1\t\\\\x${hash}\t${HASH_VERSION}\t${data}\t${textArray(volatile)}\t${r.observed_at}\t\\N\t${r.observed_at}\t${opts.firstVersionOf}\t${lineNo}\t${runId === null ? '\\N' : copyText(runId)}\n`,
+    };
+  }
   return {
-    // Written out rather than through copyRow: this runs for every line. JSON text holds no raw tab
-    // or newline, and observed_at was checked, so only some fields need escaping.
+    source: r.source,
+    entity: r.entity,
     copy: `${lineNo}\t${opts.withoutData ? `${opts.withoutData.start}\t${opts.withoutData.end}` : '\\N\t\\N'}\t${copyText(r.source)}\t${copyText(r.entity)}\t${copyText(r.key)}\t${hashOfKey}\t${seenBefore}\t${copyText(r.partition)}\t${r.observed_at}\t\\\\x${hash}\t${data}\t${textArray(volatile)}\t${runId === null ? '\\N' : copyText(runId)}\t\\N\t\\N\n`,
   };
 }

@@ -272,6 +272,33 @@ describe('staging semantics', () => {
     ]);
   });
 
+  it('a first crawl lands as it is read, and one that cannot (two sources, a key twice) lands the same through the general path', async () => {
+    const line = (source: string, key: string, amount: number) =>
+      JSON.stringify({ source, entity: 'offer', key, partition: 'all', observed_at: T(1), url: null, data: price(amount), source_fields: null });
+    const dir = path.join(fresh.rawDir, 'mixed');
+    fs.mkdirSync(dir, { recursive: true });
+    const write = (name: string, lines: string[]) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, `${lines.join('\n')}\n`);
+      return f;
+    };
+    const plain = await ingest(write('plain.jsonl', [line('one', 'a', 1), 'not json', line('one', 'b', 2)]));
+    const mixed = await ingest(write('mixed.jsonl', [line('two', 'a', 1), line('three', 'a', 2), line('two', 'b', 3)]));
+    const twice = await ingest(write('twice.jsonl', [line('four', 'a', 1), line('four', 'a', 1), line('four', 'b', 2)]));
+    expect([plain, mixed, twice].map((r) => [r.records, r.newVersions, r.quarantined])).toEqual([[2, 2, 1], [3, 3, 0], [3, 2, 0]]);
+    const { rows } = await fresh.database.pool.query(
+      `SELECT v.source, v.key, v.version, v.raw_line, s.version AS state_version, s.hash = v.hash AS same_hash
+       FROM staging.versions v JOIN staging.key_state s USING (source, entity, key) ORDER BY v.source, v.key`,
+    );
+    // (Of two equal observations at one time, either line may stand for the version.)
+    expect(rows.map((r) => [r.source, r.key, r.version, r.source === 'four' && r.key === 'a' ? 'either' : r.raw_line, r.state_version, r.same_hash])).toEqual([
+      ['four', 'a', 1, 'either', 1, true], ['four', 'b', 1, 3, 1, true],
+      ['one', 'a', 1, 1, 1, true], ['one', 'b', 1, 3, 1, true],
+      ['three', 'a', 1, 2, 1, true],
+      ['two', 'a', 1, 1, 1, true], ['two', 'b', 1, 3, 1, true],
+    ]);
+  });
+
   it('files of different sources apply side by side; a file waits for its own source only', async () => {
     const held = await fresh.database.pool.connect();
     await held.query('BEGIN');
