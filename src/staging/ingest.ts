@@ -1,5 +1,6 @@
-// Lands raw files in staging: stream lines -> COPY into a temp table -> set-based change detection.
-// One transaction per file, under the staging lock, so a file is ingested wholly or not at all.
+// Lands raw files in staging: stream lines -> COPY into a temp table -> set-based change detection
+// (a first crawl: COPY straight into versions). One transaction per file, under its sources' locks,
+// so a file is ingested wholly or not at all.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,9 +92,9 @@ const APPLYING_AT_ONCE = 2;
 
 /**
  * Ingests files, one transaction each, in order of staging: while Postgres applies a file's changes,
- * Node reads and COPYs the next. Files of different sources apply side by side (two at a time); two
- * files of one source take turns, in order, under that source's lock. Stops at the first failure,
- * after the files being applied have finished.
+ * Node reads and COPYs the next (a first crawl's file is read as it applies). Files of different
+ * sources apply side by side (two at a time); two files of one source take turns, in order, under
+ * that source's lock. Stops at the first failure, after the files being applied have finished.
  */
 export async function ingestFiles(
   files: string[],

@@ -80,9 +80,9 @@ describe('Postgres failures', () => {
     let stderr = '';
     ingest.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => ingest.on('close', r));
-    // Restart once the COPY is streaming.
+    // Restart once the COPY is streaming (a first crawl's file goes straight into staging.versions).
     for (;;) {
-      const copying = await query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'COPY incoming%' AND state = 'active'`).catch(() => []);
+      const copying = await query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'COPY staging.versions%' AND state = 'active'`).catch(() => []);
       if (copying.length > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
