@@ -304,7 +304,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   return true;
 }
 
-/** Applies a staged file under the staging lock and commits it. */
+/** Applies a staged file under its sources' locks and commits it (a first crawl's file is read here). */
 async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
   const { client, opts, result, ledgerId: id, timings } = staged;
   const lap = stopwatch(timings);
