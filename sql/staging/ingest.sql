@@ -239,13 +239,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (raw_file_id, partition) DO NOTHING
 
 -- name: find_delisted
--- Listed keys of a completely crawled partition that the crawl did not see. A key seen after this
+-- Listed keys of the completely crawled partitions ($2) that the crawl did not see. A key seen after this
 -- crawl started (by it or by a later one) has a newer last_seen_at and is kept; so is a key whose
 -- record this crawl saw but could not validate.
 CREATE TEMP TABLE gone ON COMMIT DROP AS
 SELECT s.source, s.entity, s.key, s.partition, s.version, s.last_seen_at
 FROM staging.key_state s
-WHERE s.source = $1 AND s.partition = $2 AND NOT s.delisted AND s.last_seen_at < $3
+WHERE s.source = $1 AND s.partition = ANY($2::text[]) AND NOT s.delisted AND s.last_seen_at < $3
   AND NOT EXISTS (
     SELECT 1 FROM staging.quarantine q
     WHERE q.raw_file_id = $4 AND q.source = s.source AND q.entity = s.entity AND q.key = s.key

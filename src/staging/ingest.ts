@@ -493,22 +493,23 @@ async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd
   // A record whose key could not be told may be any key: no partition of this run can delist safely.
   const complete = end.complete && keyless.rows[0]!.n === 0;
   const collapsed: string[] = [];
-  let delisted = 0;
+  const delisting: string[] = [];
   for (const [partition, records] of Object.entries(end.partitions)) {
     const prev = await client.query<{ records: number }>(Q('previous_complete_count'), [end.source, partition, end.finished_at, rawFileId]);
     const prevRecords = prev.rows[0]?.records;
     const isCollapsed = complete && prevRecords !== undefined && records < prevRecords * (1 - maxMissingShare);
     await client.query(Q('record_partition'), [rawFileId, end.source, partition, records, complete, isCollapsed, end.started_at, end.finished_at]);
     if (isCollapsed) collapsed.push(partition);
-    if (!complete || isCollapsed) continue;
-    await client.query(Q('find_delisted'), [end.source, partition, end.started_at, rawFileId]);
-    await client.query(Q('close_delisted'), [end.finished_at]);
-    const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
-    await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at]);
-    delisted += ins.rowCount ?? 0;
-    await client.query(Q('drop_gone'));
+    else if (complete) delisting.push(partition);
   }
-  return { delisted, collapsed };
+  if (delisting.length === 0) return { delisted: 0, collapsed };
+  // One pass over the source's keys for all the partitions that delist.
+  await client.query(Q('find_delisted'), [end.source, delisting, end.started_at, rawFileId]);
+  await client.query(Q('close_delisted'), [end.finished_at]);
+  const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
+  await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at]);
+  await client.query(Q('drop_gone'));
+  return { delisted: ins.rowCount ?? 0, collapsed };
 }
 
 export interface IncomingRow {

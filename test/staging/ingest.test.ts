@@ -129,6 +129,17 @@ describe('staging semantics', () => {
     expect((await versions('us1')).map((v) => v.delisted)).toEqual([false, true]);
   });
 
+  it('7. one crawl of several partitions delists in each of them, and not in a collapsed one', async () => {
+    const obs = (day: number, keys: string[]) => keys.map((key) => ({ key, at: T(day), data: price(1), partition: key.slice(0, 2) }));
+    const de = Array.from({ length: 6 }, (_, i) => `de${i}`);
+    await ingest(file(obs(1, ['us1', 'us2', 'kr1', 'kr2', ...de]), true));
+    // us and kr each lose a key; de keeps 2 of 6 (collapsed: nothing delisted there).
+    const r = await ingest(file(obs(2, ['us1', 'kr2', 'de0', 'de1']), true));
+    expect(r).toMatchObject({ delisted: 2, collapsed: ['de'] });
+    const { rows } = await fresh.database.pool.query('SELECT key FROM staging.key_state WHERE delisted ORDER BY key');
+    expect(rows.map((x) => x.key)).toEqual(['kr1', 'us2']);
+  });
+
   it('7. a crawl whose record count collapses delists nothing and is reported', async () => {
     const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
     await ingest(file(keys.map((key) => ({ key, at: T(1), data: price(1) })), true));
