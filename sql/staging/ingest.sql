@@ -1,5 +1,6 @@
 -- Change detection, set-based. The ingest runner COPYs a raw file's lines into the temp table
--- `incoming`, then runs these statements in order inside one transaction, under the staging lock.
+-- `incoming`, then runs these statements in order inside one transaction, under its sources' locks
+-- (src/db/locks.ts). A source's first crawl is COPYed straight into staging.versions instead.
 
 -- name: create_incoming
 -- data and source_fields are JSON text: Postgres parses them only for the lines that become
@@ -63,10 +64,6 @@ SELECT NOT EXISTS (
   FROM unnest($1::text[], $2::text[]) AS f(source, entity)
   CROSS JOIN LATERAL (SELECT 1 FROM staging.key_state s WHERE s.source = f.source AND s.entity = f.entity LIMIT 1) k
 ) AS all_new
-
--- name: source_is_known
--- Whether a source already has keys: then most of a new file's lines are likely unchanged.
-SELECT EXISTS (SELECT 1 FROM staging.key_state WHERE source = $1 AND entity = $2) AS known
 
 -- name: touch_unchanged
 -- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
@@ -184,22 +181,6 @@ FROM (
 ) s
 JOIN incoming i USING (raw_line)
 LEFT JOIN payload p USING (raw_line)
-
--- name: insert_first_versions
--- A file staged with its data whose sources have no known key and whose keys each come once (a
--- first crawl): every record is its key's version 1, with no comparing, windowing or joining.
-INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
-                              valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id)
-SELECT source, entity, key, partition, 1, hash, $2, data::jsonb, source_fields::jsonb, volatile,
-       observed_at, NULL, observed_at, $1, raw_line, run_id
-FROM incoming
-WHERE reason IS NULL
-
--- name: insert_first_key_state
-INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
-SELECT source, entity, key, partition, 1, hash, $1, false, observed_at
-FROM incoming
-WHERE reason IS NULL
 
 -- name: insert_first_key_state_from_versions
 -- The key states of a first crawl's file that was COPYed straight into versions: its rows are the

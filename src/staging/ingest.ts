@@ -63,7 +63,7 @@ export async function checkHashVersion(client: pg.PoolClient): Promise<void> {
   }
 }
 
-/** A raw file COPYed into `incoming` inside an open transaction, waiting for the staging lock. */
+/** A raw file in an open transaction, its lines COPYed into `incoming` (or, a first crawl, to be read when it applies). */
 interface StagedFile {
   client: pg.PoolClient;
   opts: IngestFileOptions;
@@ -78,8 +78,8 @@ interface StagedFile {
   timings: Record<string, number>;
   /** A first crawl of this source and entity: its lines are read when it applies (`stageFirstVersions`). */
   firstCrawl?: { source: string; entity: string };
-  /** Set when the file's records landed as they were read. */
-  landed?: { records: number; newVersions: number; unchanged: number };
+  /** True when the file's records landed as they were read: each is a new version. */
+  landedAsRead?: boolean;
 }
 
 export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileResult> {
@@ -133,7 +133,7 @@ export async function ingestFiles(
   if (failed) throw failed.err;
 }
 
-/** Reads a raw file from its ledger offset and COPYs it into `incoming`; takes no staging lock. */
+/** Opens a raw file's transaction at its ledger offset and COPYs its lines into `incoming` (a first crawl's wait for the apply step); takes no lock but the ledger row's. */
 async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFileResult> {
   let rel = opts.ledgerPath;
   if (!rel) {
@@ -264,13 +264,19 @@ const MAX_HELD_QUARANTINE_BYTES = 16 << 20;
  */
 async function stageFirstVersions(staged: StagedFile, kind: { source: string; entity: string }): Promise<boolean> {
   const { client, opts, batch } = staged;
+  // Rolling back to the savepoint also lets go of the source's lock, so a file read the general way
+  // after all takes its sources' locks in their one order.
+  await client.query('SAVEPOINT first_versions');
+  const giveUp = async () => {
+    await client.query('ROLLBACK TO SAVEPOINT first_versions');
+    return false;
+  };
   await lockSourcesForWrite(client, [kind.source]);
-  if (await sourceIsKnown(client, kind)) return false;
+  if (await sourceIsKnown(client, kind)) return giveUp();
   await checkHashVersion(client);
   // Ids this transaction takes from here are above every id taken before (and other writers'
   // rows in that range are told apart by their raw file).
   const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
-  await client.query('SAVEPOINT first_versions');
   const quarantined: string[] = [];
   let heldBytes = 0;
   const rows = copyChunks(
@@ -294,13 +300,12 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   } catch (err) {
     // 23505: a key came twice, which the windowed path handles.
     if (!(err instanceof NotFirstVersions) && (err as { code?: string }).code !== '23505') throw err;
-    await client.query('ROLLBACK TO SAVEPOINT first_versions');
-    return false;
+    return giveUp();
   }
   await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId]);
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
-  staged.landed = { records: batch.records, newVersions: batch.records, unchanged: 0 };
+  staged.landedAsRead = true;
   return true;
 }
 
@@ -317,7 +322,8 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;
-    const applied = staged.landed ?? (await applyIncoming(client, id, staged.batch, timings));
+    const records = staged.batch.records;
+    const applied = staged.landedAsRead ? { records, newVersions: records, unchanged: 0 } : await applyIncoming(client, id, staged.batch, timings);
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
@@ -402,29 +408,24 @@ export async function applyIncoming(
   // file); and temp tables have no statistics, on which the planner likes merge joins that sort the
   // wide incoming table on disk.
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
-  const repeated = await run('find_repeated');
+  await run('find_repeated');
   const { sources, entities } = batch.keys.kindsOfRecord();
   const allNew = (await run<{ all_new: boolean }>('sources_are_new', [sources, entities])).rows[0]!.all_new;
   let newVersions = 0;
-  if (allNew && repeated.rowCount === 0 && !batch.payloadFile) {
-    newVersions = (await run('insert_first_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
-    await run('insert_first_key_state', [HASH_VERSION]);
-  } else {
-    // The daily case is every line an unchanged key seen once: then nothing is left to compare.
-    const left = allNew || (await run('touch_unchanged')).rowCount !== batch.records;
-    if (left) {
-      await run(allNew ? 'match_new' : 'match');
-      await run('segment');
-      if (batch.payloadFile) {
-        await loadPayload(client, batch.payloadFile);
-        lap('payload');
-      }
-      await run('summarise_keys');
-      await run('close_changed');
-      newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
-      await run('update_key_state');
-      await run('insert_key_state', [HASH_VERSION]);
+  // The daily case is every line an unchanged key seen once: then nothing is left to compare.
+  const left = allNew || (await run('touch_unchanged')).rowCount !== batch.records;
+  if (left) {
+    await run(allNew ? 'match_new' : 'match');
+    await run('segment');
+    if (batch.payloadFile) {
+      await loadPayload(client, batch.payloadFile);
+      lap('payload');
     }
+    await run('summarise_keys');
+    await run('close_changed');
+    newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
+    await run('update_key_state');
+    await run('insert_key_state', [HASH_VERSION]);
   }
   await client.query('DROP TABLE IF EXISTS repeated, matched, segments, key_changes');
   return { records: batch.records, newVersions, unchanged: batch.records - newVersions };
@@ -480,8 +481,8 @@ async function firstRecordKind(file: string, from: { bytes: number; lines: numbe
  * unchanged. A wrong guess costs time only: every line is judged the same either way.
  */
 async function sourceIsKnown(client: pg.PoolClient, kind: { source: string; entity: string }): Promise<boolean> {
-  const { rows } = await client.query<{ known: boolean }>(Q('source_is_known'), [kind.source, kind.entity]);
-  return rows[0]!.known;
+  const { rows } = await client.query<{ all_new: boolean }>(Q('sources_are_new'), [[kind.source], [kind.entity]]);
+  return !rows[0]!.all_new;
 }
 
 /** Delists what a complete crawl no longer saw, per partition, unless its record count collapsed. */
@@ -591,7 +592,7 @@ export function toIncomingRow(
     const refused = refusedByJsonb(payload);
     if (refused) return quarantineRow(text, lineNo, runId, refused, r);
   }
-  const data = opts.withoutData ? '\\N\t\\N' : `${copyJson(payload!.data)}\t${payload!.sourceFields === null ? '\\N' : copyJson(payload!.sourceFields)}`;
+  const data = opts.withoutData ? '\\N\t\\N' : payloadColumns(payload!);
   const hashOfKey = keyHash(r.source, r.entity, r.key);
   const seenBefore = keys.note(r.source, r.entity, hashOfKey) ? 't' : 'f';
   // Rows are written out rather than through copyRow: this runs for every line. JSON text holds no
@@ -620,6 +621,11 @@ function payloadOf(r: { data: Record<string, unknown> | null; source_fields: Rec
   return { data: JSON.stringify(r.data), sourceFields: r.source_fields === null ? null : JSON.stringify(r.source_fields) };
 }
 
+/** The data and source_fields columns of a COPY row. */
+function payloadColumns(p: Payload): string {
+  return `${copyJson(p.data)}\t${p.sourceFields === null ? '\\N' : copyJson(p.sourceFields)}`;
+}
+
 /**
  * Why jsonb would refuse a payload, if it would: it refuses NUL and unpaired surrogates. JSON.stringify
  * writes a paired surrogate as the character itself, so any surrogate escape in its output is unpaired.
@@ -646,8 +652,7 @@ export function payloadRow(text: string, lineNo: number): string {
     parsed = undefined;
   }
   if (!parsed?.ok || parsed.record.data === null) throw new Error(`line ${lineNo} no longer holds the record it held when it was staged`);
-  const p = payloadOf(parsed.record);
-  return `${lineNo}\t${copyJson(p.data)}\t${p.sourceFields === null ? '\\N' : copyJson(p.sourceFields)}\n`;
+  return `${lineNo}\t${payloadColumns(payloadOf(parsed.record))}\n`;
 }
 
 interface QuarantineFields {
