@@ -264,19 +264,20 @@ const MAX_HELD_QUARANTINE_BYTES = 16 << 20;
  */
 async function stageFirstVersions(staged: StagedFile, kind: { source: string; entity: string }): Promise<boolean> {
   const { client, opts, batch } = staged;
-  // Rolling back to the savepoint also lets go of the source's lock, so a file read the general way
-  // after all takes its sources' locks in their one order.
+  // The lock is held until commit, also when the file is read the general way after all: letting go
+  // would let a later file of the source, already waiting, apply before this one (a day's changes
+  // then look older than what is known, and are lost). So it is taken before the savepoint.
+  await lockSourcesForWrite(client, [kind.source]);
+  if (await sourceIsKnown(client, kind)) return false;
+  await checkHashVersion(client);
+  // Ids this transaction takes from here are above every id taken before (and other writers'
+  // rows in that range are told apart by their raw file).
+  const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
   await client.query('SAVEPOINT first_versions');
   const giveUp = async () => {
     await client.query('ROLLBACK TO SAVEPOINT first_versions');
     return false;
   };
-  await lockSourcesForWrite(client, [kind.source]);
-  if (await sourceIsKnown(client, kind)) return giveUp();
-  await checkHashVersion(client);
-  // Ids this transaction takes from here are above every id taken before (and other writers'
-  // rows in that range are told apart by their raw file).
-  const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
   const quarantined: string[] = [];
   let heldBytes = 0;
   const rows = copyChunks(
