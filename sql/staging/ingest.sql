@@ -32,7 +32,7 @@ CREATE TEMP TABLE payload (
   data           text NOT NULL,
   source_fields  text
 ) ON COMMIT DROP;
-CREATE TEMP TABLE touched (raw_line integer NOT NULL) ON COMMIT DROP
+CREATE TEMP TABLE touched (raw_line integer NOT NULL, needs_touch boolean NOT NULL) ON COMMIT DROP
 
 -- name: quarantine_invalid
 -- Invalid lines are kept with their reason and origin; replays do not duplicate them.
@@ -65,31 +65,54 @@ SELECT NOT EXISTS (
   CROSS JOIN LATERAL (SELECT 1 FROM staging.key_state s WHERE s.source = f.source AND s.entity = f.entity LIMIT 1) k
 ) AS all_new
 
--- name: touch_unchanged
--- The common case first, a key seen once with the content it has: only its last_seen_at moves (a
--- HOT update of a narrow row). The lines it took are noted, so nothing after reads them again.
--- Observations no newer than the key's last_seen_at are already reflected (re-ingest, replay).
-WITH t AS (
-  UPDATE staging.key_state s
-  SET last_seen_at = i.observed_at
+-- name: count_source_keys
+-- How many keys the file's sources ($1) have, counting no further than $2.
+SELECT count(*)::int AS n FROM (SELECT 1 FROM staging.key_state WHERE source = ANY($1::text[]) LIMIT $2) k
+
+-- name: find_unchanged
+-- The common case first: a key seen once in this file with the content it has lands no version.
+-- Its sighting needs writing to its key's row (`needs_touch`) unless the partition's sighting will
+-- cover it (a line of a partition that this complete, trusted crawl of source $1 sees, $2: the
+-- crawl's ingest records that sighting) or the observation is no newer than the key's last
+-- sighting (already reflected: a re-ingest, a replay). Every such line is noted, so nothing after
+-- reads it again. A key's last sighting is its row's or its partition's (staging.seen_at). $3: the
+-- file's sources, so that a hash join reads their key states only.
+WITH u AS (
+  SELECT i.raw_line,
+         (i.source = $1 AND i.partition = ANY($2::text[]) AND s.partition = i.partition) IS NOT TRUE
+           AND i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS needs_touch
   FROM incoming i
-  WHERE i.reason IS NULL AND s.source = i.source AND s.entity = i.entity AND s.key = i.key
-    AND s.hash = i.hash AND i.observed_at > s.last_seen_at
-    AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
-  RETURNING i.raw_line
+  JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
+                          AND s.source = ANY($3::text[])
+  LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
+  WHERE i.reason IS NULL AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
+), noted AS (
+  INSERT INTO touched SELECT raw_line, needs_touch FROM u RETURNING needs_touch
 )
-INSERT INTO touched SELECT raw_line FROM t
+SELECT count(*)::int AS unchanged, count(*) FILTER (WHERE needs_touch)::int AS to_touch FROM noted
+
+-- name: touch_unchanged
+-- Writes the sightings noted above into their keys' rows (a HOT update of a narrow row), stamped
+-- with this apply's sequence number ($1).
+UPDATE staging.key_state s
+SET last_seen_at = i.observed_at, written_seq = $1
+FROM touched t
+JOIN incoming i USING (raw_line)
+WHERE t.needs_touch AND s.source = i.source AND s.entity = i.entity AND s.key = i.key
 
 -- name: match
--- Every other valid observation newer than its key's last_seen_at, with the key's current state
--- (none for a new key).
+-- Every other valid observation newer than its key's last sighting, with the key's current state
+-- (none for a new key). $1: the file's sources, as in find_unchanged.
 CREATE TEMP TABLE matched ON COMMIT DROP AS
-SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash,
-       s.version AS cur_version, s.last_seen_at AS cur_seen, s.hash AS cur_hash, r.key_hash IS NOT NULL AS repeated
+SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, s.version AS cur_version,
+       staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS cur_seen, s.hash AS cur_hash,
+       r.key_hash IS NOT NULL AS repeated
 FROM incoming i
-LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key
+LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.source = ANY($1::text[])
+LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
 LEFT JOIN repeated r ON r.key_hash = i.key_hash
-WHERE i.reason IS NULL AND (s.key IS NULL OR i.observed_at > s.last_seen_at)
+WHERE i.reason IS NULL
+  AND (s.key IS NULL OR i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at))
   AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.raw_line = i.raw_line)
 
 -- name: match_new
@@ -184,16 +207,17 @@ LEFT JOIN payload p USING (raw_line)
 
 -- name: insert_first_key_state_from_versions
 -- The key states of a first crawl's file that was COPYed straight into versions: its rows are the
--- ones above id $1 (the highest before the COPY) from raw file $2.
-INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
-SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at
+-- ones above id $1 (the highest before the COPY) from raw file $2; $3 is this apply's sequence number.
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at, $3
 FROM staging.versions
 WHERE id > $1 AND raw_file_id = $2
 
 -- name: update_key_state
--- Keys in segments: their new version number, hash and last_seen_at.
+-- Keys in segments: their new version number, hash and last_seen_at ($1: this apply's sequence number).
 UPDATE staging.key_state s
 SET last_seen_at = k.last_seen,
+    written_seq = $1,
     version = k.cur_version + k.new_versions,
     hash = k.last_hash,
     delisted = CASE WHEN k.new_versions > 0 THEN false ELSE s.delisted END
@@ -201,8 +225,8 @@ FROM key_changes k
 WHERE k.cur_version IS NOT NULL AND s.source = k.source AND s.entity = k.entity AND s.key = k.key
 
 -- name: insert_key_state
-INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at)
-SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen, $2
 FROM key_changes
 WHERE cur_version IS NULL
 
@@ -219,14 +243,30 @@ INSERT INTO staging.crawl_partitions (raw_file_id, source, partition, records, c
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (raw_file_id, partition) DO NOTHING
 
+-- name: new_sightings
+-- The partitions ($2) of source $1 that this complete, trusted crawl sees later than their current
+-- sighting, and when: its last valid observation there (its finish, $3, if this part of the file
+-- has none). A replay, or an older crawl ingested late, is no new sighting.
+SELECT p.partition, coalesce(m.seen_at, $3) AS seen_at
+FROM unnest($2::text[]) AS p(partition)
+LEFT JOIN (
+  SELECT partition, max(observed_at) AS seen_at FROM incoming WHERE reason IS NULL AND source = $1 GROUP BY partition
+) m USING (partition)
+LEFT JOIN staging.partition_sightings w ON w.source = $1 AND w.partition = p.partition
+WHERE w.seen_at IS NULL OR w.seen_at < coalesce(m.seen_at, $3)
+
 -- name: find_delisted
 -- Listed keys of the completely crawled partitions ($2) that the crawl did not see. A key seen after this
--- crawl started (by it or by a later one) has a newer last_seen_at and is kept; so is a key whose
--- record this crawl saw but could not validate.
+-- crawl started (by a file ingested before) has a newer last sighting and is kept; so is a key whose
+-- record this crawl saw but could not validate. The crawl's own sightings are its lines, in
+-- `incoming` (or written to key_state, by an earlier part of a resumed file).
 CREATE TEMP TABLE gone ON COMMIT DROP AS
-SELECT s.source, s.entity, s.key, s.partition, s.version, s.last_seen_at
+SELECT s.source, s.entity, s.key, s.partition, s.version, staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS last_seen_at
 FROM staging.key_state s
-WHERE s.source = $1 AND s.partition = ANY($2::text[]) AND NOT s.delisted AND s.last_seen_at < $3
+LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
+WHERE s.source = $1 AND s.partition = ANY($2::text[]) AND NOT s.delisted
+  AND staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) < $3
+  AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.source = s.source AND i.entity = s.entity AND i.key = s.key)
   AND NOT EXISTS (
     SELECT 1 FROM staging.quarantine q
     WHERE q.raw_file_id = $4 AND q.source = s.source AND q.entity = s.entity AND q.key = s.key
@@ -246,9 +286,27 @@ FROM gone
 
 -- name: mark_delisted
 UPDATE staging.key_state s
-SET version = g.version + 1, hash = $1, delisted = true, last_seen_at = $2
+SET version = g.version + 1, hash = $1, delisted = true, last_seen_at = $2, written_seq = $3
 FROM gone g
 WHERE s.source = g.source AND s.entity = g.entity AND s.key = g.key
 
 -- name: drop_gone
 DROP TABLE gone
+
+-- name: uncover_quarantined
+-- A key whose line this raw file ($2) quarantined was not seen valid: the crawl's sighting must not
+-- cover it (a retried line would look older than its key's last sighting, and be dropped).
+UPDATE staging.key_state s
+SET written_seq = $1
+FROM staging.quarantine q
+WHERE q.raw_file_id = $2 AND q.key IS NOT NULL AND s.source = q.source AND s.entity = q.entity AND s.key = q.key
+
+-- name: record_sightings
+-- This crawl's sightings of the partitions ($2, when: $3) of source $1, applied as sequence number $4
+-- from raw file $5. A later sighting is never replaced by an earlier one.
+INSERT INTO staging.partition_sightings (source, partition, seen_at, apply_seq, raw_file_id)
+SELECT $1, p.partition, p.seen_at, $4, $5
+FROM unnest($2::text[], $3::timestamptz[]) AS p(partition, seen_at)
+ON CONFLICT (source, partition) DO UPDATE
+SET seen_at = EXCLUDED.seen_at, apply_seq = EXCLUDED.apply_seq, raw_file_id = EXCLUDED.raw_file_id
+WHERE staging.partition_sightings.seen_at < EXCLUDED.seen_at

@@ -80,6 +80,8 @@ interface StagedFile {
   firstCrawl?: { source: string; entity: string };
   /** True when the file's records landed as they were read: each is a new version. */
   landedAsRead?: boolean;
+  /** This apply's place in the order of applies, taken under its sources' locks (`nextApplySeq`). */
+  applySeq?: number;
 }
 
 export async function ingestFile(opts: IngestFileOptions): Promise<IngestFileResult> {
@@ -268,6 +270,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // would let a later file of the source, already waiting, apply before this one (a day's changes
   // then look older than what is known, and are lost). So it is taken before the savepoint.
   await lockSourcesForWrite(client, [kind.source]);
+  staged.applySeq = await nextApplySeq(client);
   if (await sourceIsKnown(client, kind)) return false;
   await checkHashVersion(client);
   // Ids this transaction takes from here are above every id taken before (and other writers'
@@ -303,7 +306,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
     if (!(err instanceof NotFirstVersions) && (err as { code?: string }).code !== '23505') throw err;
     return giveUp();
   }
-  await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId]);
+  await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
   staged.landedAsRead = true;
@@ -319,19 +322,21 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const { end, trailer } = staged;
     const sources = staged.batch.keys.kindsOfRecord().sources;
     await lockSourcesForWrite(client, trailer ? [...sources, trailer.source] : sources);
+    const seq = (staged.applySeq ??= await nextApplySeq(client));
     await checkHashVersion(client);
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;
+    const plan = trailer ? await planRunEnd(client, id, trailer, opts.delistMaxMissingShare) : undefined;
     const records = staged.batch.records;
-    const applied = staged.landedAsRead ? { records, newVersions: records, unchanged: 0 } : await applyIncoming(client, id, staged.batch, timings);
+    const sighted = plan ? { source: plan.source, partitions: plan.sightings.map((s) => s.partition) } : undefined;
+    const applied = staged.landedAsRead ? { records, newVersions: records, unchanged: 0 } : await applyIncoming(client, id, staged.batch, seq, sighted, timings);
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
-    if (trailer) {
-      const delisting = await applyRunEnd(client, id, trailer, end.lines, opts.delistMaxMissingShare);
-      result.delisted = delisting.delisted;
-      result.collapsed = delisting.collapsed;
+    if (plan) {
+      result.delisted = await applyRunEnd(client, id, trailer!, end.lines, seq, plan);
+      result.collapsed = plan.collapsed;
     }
     await client.query(
       `UPDATE staging.raw_files
@@ -390,11 +395,16 @@ export interface IncomingBatch {
   payloadFile?: string;
 }
 
-/** Change detection over a batch in `incoming`. */
+/**
+ * Change detection over a batch in `incoming`, as apply number `applySeq`. Unchanged keys of the
+ * `sighted` partitions (which this complete crawl's sightings will cover) are not written.
+ */
 export async function applyIncoming(
   client: pg.PoolClient,
   rawFileId: number,
   batch: IncomingBatch,
+  applySeq: number,
+  sighted: { source: string; partitions: string[] } | undefined,
   timings: Record<string, number> = {},
 ): Promise<{ records: number; newVersions: number; unchanged: number }> {
   const lap = stopwatch(timings);
@@ -413,10 +423,19 @@ export async function applyIncoming(
   const { sources, entities } = batch.keys.kindsOfRecord();
   const allNew = (await run<{ all_new: boolean }>('sources_are_new', [sources, entities])).rows[0]!.all_new;
   let newVersions = 0;
-  // The daily case is every line an unchanged key seen once: then nothing is left to compare.
-  const left = allNew || (await run('touch_unchanged')).rowCount !== batch.records;
+  let left = true;
+  if (!allNew) {
+    await joinKeyStatesBy(client, sources, batch.records);
+    const unchanged = (await run<{ unchanged: number; to_touch: number }>('find_unchanged', [sighted?.source ?? null, sighted?.partitions ?? [], sources])).rows[0]!;
+    await client.query('SET LOCAL enable_nestloop = on');
+    if (unchanged.to_touch > 0) await run('touch_unchanged', [applySeq]);
+    // The daily case is every line an unchanged key seen once: then nothing is left to compare.
+    left = unchanged.unchanged !== batch.records;
+    if (left) await joinKeyStatesBy(client, sources, batch.records - unchanged.unchanged);
+  }
   if (left) {
-    await run(allNew ? 'match_new' : 'match');
+    await run(allNew ? 'match_new' : 'match', allNew ? [] : [sources]);
+    await client.query('SET LOCAL enable_nestloop = on');
     await run('segment');
     if (batch.payloadFile) {
       await loadPayload(client, batch.payloadFile);
@@ -425,11 +444,26 @@ export async function applyIncoming(
     await run('summarise_keys');
     await run('close_changed');
     newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
-    await run('update_key_state');
-    await run('insert_key_state', [HASH_VERSION]);
+    await run('update_key_state', [applySeq]);
+    await run('insert_key_state', [HASH_VERSION, applySeq]);
   }
   await client.query('DROP TABLE IF EXISTS repeated, matched, segments, key_changes');
   return { records: batch.records, newVersions, unchanged: batch.records - newVersions };
+}
+
+/** Hashing the key states of a file's sources beats probing their index this many times over. */
+const HASH_JOIN_KEYS_PER_LINE = 8;
+
+/**
+ * Chooses how the next statement joins `lines` lines of `incoming` to their sources' key states:
+ * probing the index costs ~5 µs a line, hashing the sources' key states ~0.5 µs a key. The planner
+ * cannot tell (temp tables have no statistics: it takes a file for a few hundred lines and always
+ * probes), so the keys are counted, up to the point where probing wins.
+ */
+async function joinKeyStatesBy(client: pg.PoolClient, sources: string[], lines: number): Promise<void> {
+  const limit = lines * HASH_JOIN_KEYS_PER_LINE;
+  const { rows } = await client.query<{ n: number }>(Q('count_source_keys'), [sources, limit + 1]);
+  await client.query(rows[0]!.n <= limit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
 }
 
 /**
@@ -486,8 +520,27 @@ async function sourceIsKnown(client: pg.PoolClient, kind: { source: string; enti
   return !rows[0]!.all_new;
 }
 
-/** Delists what a complete crawl no longer saw, per partition, unless its record count collapsed. */
-async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, endLine: number, maxMissingShare: number) {
+/** This apply's place in the order of applies; taken once its sources' locks are held. */
+export async function nextApplySeq(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ seq: string }>("SELECT nextval('staging.apply_seq') AS seq");
+  return Number(rows[0]!.seq);
+}
+
+/** What a run's trailer decides, before its file applies: which partitions delist, and which it sees. */
+interface RunEndPlan {
+  source: string;
+  collapsed: string[];
+  delisting: string[];
+  /** Delisting partitions this crawl sees later than their current sighting, with when. */
+  sightings: { partition: string; seen_at: Date }[];
+}
+
+/**
+ * Records a run's partitions and judges them: a complete crawl's partitions delist what it did not
+ * see, unless their record count collapsed; those it sees later than anything before become their
+ * partition's sighting.
+ */
+async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, maxMissingShare: number): Promise<RunEndPlan> {
   const keyless = await client.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM staging.quarantine WHERE raw_file_id = $1 AND key IS NULL',
     [rawFileId],
@@ -504,14 +557,32 @@ async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd
     if (isCollapsed) collapsed.push(partition);
     else if (complete) delisting.push(partition);
   }
-  if (delisting.length === 0) return { delisted: 0, collapsed };
-  // One pass over the source's keys for all the partitions that delist.
-  await client.query(Q('find_delisted'), [end.source, delisting, end.started_at, rawFileId]);
-  await client.query(Q('close_delisted'), [end.finished_at]);
-  const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
-  await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at]);
-  await client.query(Q('drop_gone'));
-  return { delisted: ins.rowCount ?? 0, collapsed };
+  const sightings = delisting.length
+    ? (await client.query<{ partition: string; seen_at: Date }>(Q('new_sightings'), [end.source, delisting, end.finished_at])).rows
+    : [];
+  return { source: end.source, collapsed, delisting, sightings };
+}
+
+/** Delists what a complete crawl no longer saw, in one pass over its source's keys, and records its sightings. */
+async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, endLine: number, applySeq: number, plan: RunEndPlan): Promise<number> {
+  let delisted = 0;
+  if (plan.delisting.length) {
+    // Most of a partition's keys are in the file, and key_state's statistics may predate its
+    // keys (a first crawl): a nested loop would scan `incoming` once per key.
+    await client.query('SET LOCAL enable_nestloop = off');
+    await client.query(Q('find_delisted'), [end.source, plan.delisting, end.started_at, rawFileId]);
+    await client.query('SET LOCAL enable_nestloop = on');
+    await client.query(Q('close_delisted'), [end.finished_at]);
+    const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
+    await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at, applySeq]);
+    await client.query(Q('drop_gone'));
+    delisted = ins.rowCount ?? 0;
+  }
+  if (plan.sightings.length) {
+    await client.query(Q('uncover_quarantined'), [applySeq, rawFileId]);
+    await client.query(Q('record_sightings'), [end.source, plan.sightings.map((s) => s.partition), plan.sightings.map((s) => s.seen_at), applySeq, rawFileId]);
+  }
+  return delisted;
 }
 
 export interface IncomingRow {

@@ -8,7 +8,7 @@ import { LOCK } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
-import { applyIncoming, checkHashVersion, COPY_INCOMING, toIncomingRow } from './ingest.ts';
+import { applyIncoming, checkHashVersion, COPY_INCOMING, nextApplySeq, toIncomingRow } from './ingest.ts';
 
 export interface QuarantineRow {
   id: number;
@@ -70,7 +70,7 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       }
       await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
       await pipeline(Readable.from(copy.length ? [copy.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
-      const applied = await applyIncoming(client, Number(fileId), { records: landed.length, keys });
+      const applied = await applyIncoming(client, Number(fileId), { records: landed.length, keys }, await nextApplySeq(client), undefined);
       await client.query('UPDATE staging.quarantine SET resolved_at = now(), retried_at = now() WHERE id = ANY($1)', [landed]);
       for (const s of still) await client.query('UPDATE staging.quarantine SET reason = $2, retried_at = now() WHERE id = $1', [s.id, s.reason]);
       await client.query('COMMIT');

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/lib/logger.ts';
 import { lockSourcesForWrite } from '../../src/db/locks.ts';
 import { sqlQuery } from '../../src/db/sql-file.ts';
 import { BatchKeys } from '../../src/staging/batch-keys.ts';
-import { applyIncoming, COPY_INCOMING, ingestFile, payloadRow, toIncomingRow } from '../../src/staging/ingest.ts';
+import { applyIncoming, COPY_INCOMING, ingestFile, nextApplySeq, payloadRow, toIncomingRow } from '../../src/staging/ingest.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
 import { freshDatabaseEachTest } from '../helpers/test-database.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
@@ -201,6 +201,57 @@ describe('staging semantics', () => {
     expect(r).toMatchObject({ delisted: 0, quarantined: 1 });
   });
 
+  it('a complete crawl writes no row for its unchanged keys: they are last seen with its partition', async () => {
+    const seen = async () => Object.fromEntries((await versions()).filter((v) => v.valid_to === null).map((v) => [v.key, v.last_seen_at.toISOString()]));
+    const rows = async () => (await fresh.database.pool.query('SELECT key, last_seen_at, written_seq FROM staging.key_state ORDER BY key')).rows;
+    await ingest(file(['a', 'b', 'c'].map((key) => ({ key, at: T(1), data: price(1) })), true));
+    const before = await rows();
+    // a and c unchanged, b changed, d new; the crawl's last observation in the partition is at 07:00.
+    await ingest(file([
+      { key: 'a', at: T(2, 5), data: price(1) },
+      { key: 'b', at: T(2, 6), data: price(2) },
+      { key: 'd', at: T(2, 6), data: price(4) },
+      { key: 'c', at: T(2, 7), data: price(1) },
+    ], true));
+    const after = await rows();
+    expect(after.filter((r) => r.key === 'a' || r.key === 'c')).toEqual(before.filter((r) => r.key === 'a' || r.key === 'c'));
+    expect(await seen()).toEqual({ a: T(2, 7), b: T(2, 6), c: T(2, 7), d: T(2, 6) });
+    // An incomplete crawl proves nothing about keys it did not see: its sightings are written per key.
+    await ingest(file([{ key: 'a', at: T(3), data: price(1) }], false));
+    expect(await seen()).toEqual({ a: T(3), b: T(2, 6), c: T(2, 7), d: T(2, 6) });
+    // The next complete crawl delists what it missed, from the partition's sighting.
+    const r = await ingest(file([{ key: 'a', at: T(4), data: price(1) }, { key: 'b', at: T(4), data: price(2) }, { key: 'd', at: T(4), data: price(4) }], true));
+    expect(r.delisted).toBe(1);
+    expect(await seen()).toEqual({ a: T(4), b: T(4), c: T(4), d: T(4) });
+    expect((await versions('c')).map((v) => [v.delisted, v.last_seen_at.toISOString()])).toEqual([[false, T(2, 7)], [true, T(4)]]);
+  });
+
+  it('a small file of a large source finds its keys by index, with the same outcome', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    await ingest(file(keys.map((key) => ({ key, at: T(1), data: price(1) })), true));
+    // Two lines against 40 keys: probing the index beats hashing the source's key states.
+    const r = await ingest(file([{ key: 'k3', at: T(2), data: price(2) }, { key: 'k7', at: T(2), data: price(1) }]));
+    expect(r).toMatchObject({ newVersions: 1, unchanged: 1 });
+    expect((await versions('k3')).map((v) => [v.data?.amount, v.last_seen_at.toISOString()])).toEqual([[1, T(1)], [2, T(2)]]);
+    expect((await versions('k7')).map((v) => v.last_seen_at.toISOString())).toEqual([T(2)]);
+  });
+
+  it('an older complete crawl ingested late delists nothing seen since and moves no sighting back', async () => {
+    const day = (d: number, keys: string[]) => file(keys.map((key) => ({ key, at: T(d), data: price(1) })), true);
+    const d1 = day(1, ['a', 'b']);
+    const d2 = day(2, ['a']);
+    const d3 = day(3, ['a', 'b']);
+    await ingest(d1);
+    await ingest(d3);
+    const before = await versions();
+    const r = await ingest(d2);
+    expect(r).toMatchObject({ newVersions: 0, delisted: 0 });
+    expect(await versions()).toEqual(before);
+    expect(before.map((v) => [v.key, v.last_seen_at.toISOString()])).toEqual([['a', T(3)], ['b', T(3)]]);
+    // An observation older than the last sighting of its key is already reflected, changed or not.
+    expect((await ingest(file([{ key: 'b', at: T(2, 12), data: price(9) }]))).newVersions).toBe(0);
+  });
+
   it('reads a file left by a crash up to its last whole line, and continues it when it grows', async () => {
     const f = file([{ key: 'a', at: T(1), data: price(1) }]);
     fs.appendFileSync(f, '{"source":"shop","entity":"offer","key":"b","observed_at":"2026-01-01T06:00:00.000Z","data":{"amo');
@@ -268,7 +319,7 @@ describe('staging semantics', () => {
         // Every line's key_hash alike, and every line marked as maybe repeated.
         const forced = copy.filter(Boolean).map((row) => row.split('\t').map((v, i) => (i === 6 ? '7' : i === 7 ? 't' : v)).join('\t'));
         await pipeline(Readable.from([forced.join('')]), client.query(copyFrom(COPY_INCOMING)));
-        await applyIncoming(client, Number(rows[0]!.id), { records: forced.length, keys });
+        await applyIncoming(client, Number(rows[0]!.id), { records: forced.length, keys }, await nextApplySeq(client), undefined);
         await client.query('COMMIT');
       } finally {
         client.release();

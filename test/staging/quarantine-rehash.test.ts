@@ -63,6 +63,22 @@ describe('quarantine retry', () => {
     // Nothing changes on a second retry of what stays invalid.
     expect(await retryQuarantine(database.pool, shopSpider(fixed))).toMatchObject({ landed: 0, stillQuarantined: 1 });
   });
+
+  it('lands a changed record that a complete crawl quarantined, though that crawl saw its key', async () => {
+    const ingest = (file: string, spiders: Map<string, SpiderDefinition>) =>
+      ingestFile({ pool: database.pool, rawDir, file, spiders, delistMaxMissingShare: 0.5, log: silentLogger });
+    const day = (d: number, dAmount: number | string) =>
+      writeRawFile(rawDir, 'shop', [
+        { key: 'shop:d', at: T(d), data: { id: 'd', amount: dAmount, currency: 'USD' } },
+        { key: 'shop:e', at: T(d), data: { id: 'e', amount: 1 } },
+      ], { complete: true });
+    await ingest(day(11, 100), shopSpider(fixed));
+    // Day 12's crawl is complete and sees both keys, but d's changed record is refused.
+    expect(await ingest(day(12, 90), shopSpider(strict))).toMatchObject({ quarantined: 1, delisted: 0 });
+    expect(await retryQuarantine(database.pool, shopSpider(fixed))).toMatchObject({ landed: 1, newVersions: 1 });
+    const { rows } = await database.pool.query(`SELECT version, valid_from, data->'amount' AS amount FROM staging.versions WHERE key = 'shop:d' ORDER BY version`);
+    expect(rows).toEqual([{ version: 1, valid_from: new Date(T(11)), amount: 100 }, { version: 2, valid_from: new Date(T(12)), amount: 90 }]);
+  });
 });
 
 describe('hash version', () => {
