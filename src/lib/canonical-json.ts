@@ -10,7 +10,9 @@ export function canonicalJson(value: unknown, omit?: readonly string[]): string 
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(nfc(value));
+      // Printable ASCII without a quote or backslash is its own JSON text (and NFC): no call into
+      // JSON.stringify per string, which was a third of the hashing time.
+      return PLAIN.test(value) ? `"${value}"` : JSON.stringify(nfc(value));
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError(`cannot hash non-finite number ${value}`);
       // String() and JSON.stringify() print finite numbers alike.
@@ -80,6 +82,8 @@ function cachedKeyOrder(keys: string[]): KeyOrder {
   keyOrders.set(shape, order);
   return order;
 }
+
+const PLAIN = /^[ !#-[\]-~]*$/;
 
 // eslint-disable-next-line no-control-regex -- the ASCII range starts at NUL
 const ASCII = /^[\x00-\x7f]*$/;

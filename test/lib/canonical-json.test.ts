@@ -15,6 +15,14 @@ describe('canonical JSON hash', () => {
     expect(contentHash({ a: null })).not.toBe(contentHash({}));
   });
 
+  it('writes every string as JSON.stringify does, escapes and all', () => {
+    // Every code unit below 0x80 and a few beyond, alone and inside a plain string.
+    const units = [...Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(i)), '\u00e9', '\u2028', '\ud83d\ude00', '\ud800'];
+    for (const u of units) {
+      for (const s of [u, `plain ${u} text`]) expect(canonicalJson(s)).toBe(JSON.stringify(s.normalize('NFC')));
+    }
+  });
+
   it('refuses what JSON cannot hold', () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/non-finite/);
   });
