@@ -32,7 +32,6 @@ CREATE TEMP TABLE payload (
   data           text NOT NULL,
   source_fields  text
 ) ON COMMIT DROP;
-CREATE TEMP TABLE touched (raw_line integer NOT NULL, needs_touch boolean NOT NULL) ON COMMIT DROP
 
 -- name: quarantine_invalid
 -- Invalid lines are kept with their reason and origin; replays do not duplicate them.
@@ -71,34 +70,36 @@ SELECT count(*)::int AS n FROM (SELECT 1 FROM staging.key_state WHERE source = A
 
 -- name: find_unchanged
 -- The common case first: a key seen once in this file with the content it has lands no version.
--- Its sighting needs writing to its key's row (`needs_touch`) unless the partition's sighting will
--- cover it (a line of a partition that this complete, trusted crawl of source $1 sees, $2: the
--- crawl's ingest records that sighting) or the observation is no newer than the key's last
--- sighting (already reflected: a re-ingest, a replay). Every such line is noted, so nothing after
--- reads it again. A key's last sighting is its row's or its partition's (staging.seen_at). $3: the
--- file's sources, so that a hash join reads their key states only.
-WITH u AS (
-  SELECT i.raw_line,
-         (i.source = $1 AND i.partition = ANY($2::text[]) AND s.partition = i.partition) IS NOT TRUE
-           AND i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS needs_touch
-  FROM incoming i
-  JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
-                          AND s.source = ANY($3::text[])
-  LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
-  WHERE i.reason IS NULL AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
-), noted AS (
-  INSERT INTO touched SELECT raw_line, needs_touch FROM u RETURNING needs_touch
-)
-SELECT count(*)::int AS unchanged, count(*) FILTER (WHERE needs_touch)::int AS to_touch FROM noted
+-- Counts such lines, and those whose sighting needs writing to their key's row (`needs_touch`):
+-- not when the partition's sighting will cover it (a line of a partition that this complete,
+-- trusted crawl of source $1 sees, $2: the crawl's ingest records that sighting), nor when the
+-- observation is no newer than the key's last sighting (already reflected: a re-ingest, a replay).
+-- A key's last sighting is its row's or its partition's (staging.seen_at). $3: the file's sources,
+-- so that a hash join reads their key states only.
+SELECT count(*)::int AS unchanged,
+       count(*) FILTER (
+         WHERE (i.source = $1 AND i.partition = ANY($2::text[]) AND s.partition = i.partition) IS NOT TRUE
+           AND i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at)
+       )::int AS to_touch
+FROM incoming i
+JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
+                        AND s.source = ANY($3::text[])
+LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
+WHERE i.reason IS NULL AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
 
 -- name: touch_unchanged
--- Writes the sightings noted above into their keys' rows (a HOT update of a narrow row), stamped
--- with this apply's sequence number ($1).
+-- Writes the sightings counted as `to_touch` above into their keys' rows (a HOT update of a narrow
+-- row), stamped with this apply's sequence number ($1); $2, $3 as $1, $2 above.
 UPDATE staging.key_state s
 SET last_seen_at = i.observed_at, written_seq = $1
-FROM touched t
-JOIN incoming i USING (raw_line)
-WHERE t.needs_touch AND s.source = i.source AND s.entity = i.entity AND s.key = i.key
+FROM incoming i
+WHERE i.reason IS NULL AND s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
+  AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
+  AND (i.source = $2 AND i.partition = ANY($3::text[]) AND s.partition = i.partition) IS NOT TRUE
+  AND i.observed_at > coalesce(
+    (SELECT staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at)
+     FROM staging.partition_sightings w WHERE w.source = s.source AND w.partition = s.partition),
+    s.last_seen_at)
 
 -- name: match
 -- Every other valid observation newer than its key's last sighting, with the key's current state
@@ -113,7 +114,8 @@ LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition =
 LEFT JOIN repeated r ON r.key_hash = i.key_hash
 WHERE i.reason IS NULL
   AND (s.key IS NULL OR i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at))
-  AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.raw_line = i.raw_line)
+  -- An unchanged key seen once was dealt with above.
+  AND (s.hash IS DISTINCT FROM i.hash OR r.key_hash IS NOT NULL)
 
 -- name: match_new
 -- `match` for files whose sources have no known key: every observation is new.

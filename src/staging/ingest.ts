@@ -424,16 +424,19 @@ export async function applyIncoming(
   const allNew = (await run<{ all_new: boolean }>('sources_are_new', [sources, entities])).rows[0]!.all_new;
   let newVersions = 0;
   let left = true;
-  if (!allNew) {
-    await joinKeyStatesBy(client, sources, batch.records);
-    const unchanged = (await run<{ unchanged: number; to_touch: number }>('find_unchanged', [sighted?.source ?? null, sighted?.partitions ?? [], sources])).rows[0]!;
+  // find_unchanged and match join every line to its key state: both the same way.
+  const joinLines = allNew ? undefined : await keyStateJoin(client, sources, batch.records);
+  if (joinLines) {
+    const covered = [sighted?.source ?? null, sighted?.partitions ?? []];
+    await client.query(joinLines);
+    const unchanged = (await run<{ unchanged: number; to_touch: number }>('find_unchanged', [...covered, sources])).rows[0]!;
     await client.query('SET LOCAL enable_nestloop = on');
-    if (unchanged.to_touch > 0) await run('touch_unchanged', [applySeq]);
+    if (unchanged.to_touch > 0) await run('touch_unchanged', [applySeq, ...covered]);
     // The daily case is every line an unchanged key seen once: then nothing is left to compare.
     left = unchanged.unchanged !== batch.records;
-    if (left) await joinKeyStatesBy(client, sources, batch.records - unchanged.unchanged);
   }
   if (left) {
+    if (joinLines) await client.query(joinLines);
     await run(allNew ? 'match_new' : 'match', allNew ? [] : [sources]);
     await client.query('SET LOCAL enable_nestloop = on');
     await run('segment');
@@ -455,15 +458,15 @@ export async function applyIncoming(
 const HASH_JOIN_KEYS_PER_LINE = 8;
 
 /**
- * Chooses how the next statement joins `lines` lines of `incoming` to their sources' key states:
- * probing the index costs ~5 µs a line, hashing the sources' key states ~0.5 µs a key. The planner
- * cannot tell (temp tables have no statistics: it takes a file for a few hundred lines and always
- * probes), so the keys are counted, up to the point where probing wins.
+ * How statements should join `lines` lines of `incoming` to their sources' key states, as the
+ * setting that makes them: probing the index costs ~5 µs a line, hashing the sources' key states
+ * ~0.5 µs a key. The planner cannot tell (temp tables have no statistics: it takes a file for a few
+ * hundred lines and always probes), so the keys are counted, up to the point where probing wins.
  */
-async function joinKeyStatesBy(client: pg.PoolClient, sources: string[], lines: number): Promise<void> {
+async function keyStateJoin(client: pg.PoolClient, sources: string[], lines: number): Promise<string> {
   const limit = lines * HASH_JOIN_KEYS_PER_LINE;
   const { rows } = await client.query<{ n: number }>(Q('count_source_keys'), [sources, limit + 1]);
-  await client.query(rows[0]!.n <= limit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
+  return rows[0]!.n <= limit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on';
 }
 
 /**
