@@ -1,5 +1,5 @@
 // Property-based tests (fast-check): the price parser never reads a wrong number, and staging's change
-// detection agrees with a simple in-memory model on random sequences of observations.
+// detection, delisting and sightings agree with simple in-memory models on random sequences.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +186,91 @@ describe(`change detection against a model (seed ${SEED})`, () => {
           actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
         }
         expect(actual).toEqual(model(files));
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+});
+
+/** One crawl of a source's one partition: the keys it found (each once), and whether it was complete. */
+interface Crawl {
+  complete: boolean;
+  found: { key: string; value: number }[];
+}
+
+interface CrawlModelVersion extends ModelVersion {
+  delisted: boolean;
+}
+
+/**
+ * Crawls ingested in time order (crawl c's lines at minutes c*100, c*100+1, …). A key seen with its
+ * content is last seen at its line, or, by a complete crawl that is not collapsed, at that crawl's last
+ * line; such a crawl delists the listed keys it did not find, unless it found fewer than half the
+ * records of the last such crawl.
+ */
+function crawlModel(crawls: Crawl[]): Map<string, CrawlModelVersion[]> {
+  const keys = new Map<string, CrawlModelVersion[]>();
+  let trusted: number | undefined;
+  crawls.forEach((crawl, c) => {
+    const lineAt = (i: number) => at(c * 100 + i);
+    const end = lineAt(crawl.found.length - 1);
+    const collapsed = crawl.complete && trusted !== undefined && crawl.found.length < trusted * 0.5;
+    const sighting = crawl.complete && !collapsed;
+    crawl.found.forEach((o, i) => {
+      const versions = keys.get(o.key) ?? [];
+      keys.set(o.key, versions);
+      const current = versions.at(-1);
+      if (current && !current.delisted && current.data.value === o.value) {
+        current.last_seen_at = sighting ? end : lineAt(i);
+        return;
+      }
+      if (current) current.valid_to = lineAt(i);
+      versions.push({ data: { value: o.value, reviews: 0 }, delisted: false, valid_from: lineAt(i), valid_to: null, last_seen_at: lineAt(i) });
+    });
+    if (!sighting) return;
+    trusted = crawl.found.length;
+    for (const [key, versions] of keys) {
+      const current = versions.at(-1)!;
+      if (current.delisted || crawl.found.some((o) => o.key === key)) continue;
+      current.valid_to = end;
+      versions.push({ data: null as never, delisted: true, valid_from: end, valid_to: null, last_seen_at: end });
+    }
+  });
+  return keys;
+}
+
+const crawlsArb = fc.array(
+  fc.record({
+    complete: fc.boolean(),
+    found: fc.uniqueArray(fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4'), value: fc.integer({ min: 0, max: 1 }) }), { selector: (o) => o.key, minLength: 1, maxLength: 4 }),
+  }),
+  { minLength: 1, maxLength: 6 },
+);
+
+describe(`delisting and sightings against a model (seed ${SEED})`, () => {
+  let run = 0;
+  it('random complete and incomplete crawls, then replays of any of them, land as the model says', async () => {
+    await fc.assert(
+      fc.asyncProperty(crawlsArb, fc.array(fc.nat(), { maxLength: 3 }), async (crawls, replays) => {
+        const source = `crawl${run++}`;
+        const rawDir = path.join(dir, 'raw');
+        const written = crawls.map((crawl, c) =>
+          writeRawFile(rawDir, source, crawl.found.map((o, i) => ({ key: `${source}:${o.key}`, at: at(c * 100 + i), data: { value: o.value, reviews: 0 } })), { complete: crawl.complete }),
+        );
+        const ingest = (file: string) => ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+        for (const file of written) await ingest(file);
+        for (const r of replays) expect(await ingest(written[r % written.length]!)).toMatchObject({ newVersions: 0, delisted: 0 });
+        const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data'] | null; delisted: boolean; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
+          'SELECT key, data, delisted, valid_from, valid_to, last_seen_at FROM staging.version_history WHERE source = $1 ORDER BY key, version',
+          [source],
+        );
+        const actual = new Map<string, CrawlModelVersion[]>();
+        for (const r of rows) {
+          const key = r.key.slice(source.length + 1);
+          const v = { data: r.data as never, delisted: r.delisted, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() };
+          actual.set(key, [...(actual.get(key) ?? []), v]);
+        }
+        expect(actual).toEqual(crawlModel(crawls));
       }),
       { seed: SEED, numRuns: 60 },
     );
