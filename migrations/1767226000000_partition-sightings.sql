@@ -56,6 +56,8 @@ SELECT v.id, v.source, v.entity, v.key, v.partition, v.version, v.hash, v.hash_v
        v.raw_file_id, v.raw_line, v.run_id, v.ingested_at
 FROM staging.versions v
 LEFT JOIN staging.key_seen s ON v.valid_to IS NULL AND s.source = v.source AND s.entity = v.entity AND s.key = v.key;
+COMMENT ON TABLE staging.versions IS 'Every distinct version of every record (SCD2 over observations); valid_to is null on the current version. For the current version, staging.key_seen has the live last_seen_at.';
+COMMENT ON COLUMN staging.versions.last_seen_at IS 'Latest observation while this version was current (live value in staging.key_seen for the current one).';
 
 -- Down Migration
 
@@ -77,3 +79,5 @@ DROP TABLE staging.partition_sightings;
 ALTER TABLE staging.key_state DROP COLUMN written_seq;
 DROP SEQUENCE staging.apply_seq;
 COMMENT ON COLUMN staging.key_state.last_seen_at IS 'Latest observation of the key.';
+COMMENT ON TABLE staging.versions IS 'Every distinct version of every record (SCD2 over observations); valid_to is null on the current version. For the current version, key_state has the live last_seen_at.';
+COMMENT ON COLUMN staging.versions.last_seen_at IS 'Latest observation while this version was current (live value in key_state for the current one).';
