@@ -53,20 +53,17 @@ WHERE i.key_hash IN (SELECT key_hash FROM incoming WHERE seen_before)
 GROUP BY i.key_hash
 HAVING count(*) > 1
 
--- name: sources_are_new
--- True when no key of the file's sources ($1, $2: parallel arrays of source and entity) is known
--- yet (a source's first crawl, a rebuild): then there is nothing to compare with, and the lookups
--- below are skipped.
--- One index probe per pair (LIMIT 1), never a scan of key_state.
-SELECT NOT EXISTS (
+-- name: count_keys
+-- How many keys the file's sources and entities ($1, $2: parallel arrays) have, counting no
+-- further than $3. None: nothing to compare with (a source's first crawl, a rebuild), and the
+-- lookups below are skipped. Few against the file's lines: looking each line up in the index
+-- beats hashing the sources' key states. Index probes only, never a scan of key_state.
+SELECT count(*)::int AS n FROM (
   SELECT 1
   FROM unnest($1::text[], $2::text[]) AS f(source, entity)
-  CROSS JOIN LATERAL (SELECT 1 FROM staging.key_state s WHERE s.source = f.source AND s.entity = f.entity LIMIT 1) k
-) AS all_new
-
--- name: count_source_keys
--- How many keys the file's sources ($1) have, counting no further than $2.
-SELECT count(*)::int AS n FROM (SELECT 1 FROM staging.key_state WHERE source = ANY($1::text[]) LIMIT $2) k
+  JOIN staging.key_state s ON s.source = f.source AND s.entity = f.entity
+  LIMIT $3
+) k
 
 -- name: find_unchanged
 -- The common case first: a key seen once in this file with the content it has lands no version.

@@ -30,4 +30,3 @@ export async function lockSourcesForWrite(client: pg.ClientBase, sources: Iterab
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.sourceWriteClass, source]);
   }
 }
-

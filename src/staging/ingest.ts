@@ -277,10 +277,6 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // rows in that range are told apart by their raw file).
   const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
   await client.query('SAVEPOINT first_versions');
-  const giveUp = async () => {
-    await client.query('ROLLBACK TO SAVEPOINT first_versions');
-    return false;
-  };
   const quarantined: string[] = [];
   let heldBytes = 0;
   const rows = copyChunks(
@@ -304,7 +300,8 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   } catch (err) {
     // 23505: a key came twice, which the windowed path handles.
     if (!(err instanceof NotFirstVersions) && (err as { code?: string }).code !== '23505') throw err;
-    return giveUp();
+    await client.query('ROLLBACK TO SAVEPOINT first_versions');
+    return false;
   }
   await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
   // Quarantined lines go through `incoming` as in any file.
@@ -421,12 +418,16 @@ export async function applyIncoming(
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
   await run('find_repeated');
   const { sources, entities } = batch.keys.kindsOfRecord();
-  const allNew = (await run<{ all_new: boolean }>('sources_are_new', [sources, entities])).rows[0]!.all_new;
+  // find_unchanged and match join every line to its key state. Probing the index costs ~5 µs a
+  // line, hashing the sources' key states ~0.5 µs a key; the planner cannot tell (temp tables have
+  // no statistics: it takes a file for a few hundred lines and always probes), so Node chooses.
+  const hashLimit = batch.records * HASH_JOIN_KEYS_PER_LINE;
+  const keys = (await run<{ n: number }>('count_keys', [sources, entities, hashLimit + 1])).rows[0]!.n;
+  const allNew = keys === 0;
+  const joinLines = keys <= hashLimit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on';
   let newVersions = 0;
   let left = true;
-  // find_unchanged and match join every line to its key state: both the same way.
-  const joinLines = allNew ? undefined : await keyStateJoin(client, sources, batch.records);
-  if (joinLines) {
+  if (!allNew) {
     const covered = [sighted?.source ?? null, sighted?.partitions ?? []];
     await client.query(joinLines);
     const unchanged = (await run<{ unchanged: number; to_touch: number }>('find_unchanged', [...covered, sources])).rows[0]!;
@@ -436,7 +437,7 @@ export async function applyIncoming(
     left = unchanged.unchanged !== batch.records;
   }
   if (left) {
-    if (joinLines) await client.query(joinLines);
+    if (!allNew) await client.query(joinLines);
     await run(allNew ? 'match_new' : 'match', allNew ? [] : [sources]);
     await client.query('SET LOCAL enable_nestloop = on');
     await run('segment');
@@ -456,18 +457,6 @@ export async function applyIncoming(
 
 /** Hashing the key states of a file's sources beats probing their index this many times over. */
 const HASH_JOIN_KEYS_PER_LINE = 8;
-
-/**
- * How statements should join `lines` lines of `incoming` to their sources' key states, as the
- * setting that makes them: probing the index costs ~5 µs a line, hashing the sources' key states
- * ~0.5 µs a key. The planner cannot tell (temp tables have no statistics: it takes a file for a few
- * hundred lines and always probes), so the keys are counted, up to the point where probing wins.
- */
-async function keyStateJoin(client: pg.PoolClient, sources: string[], lines: number): Promise<string> {
-  const limit = lines * HASH_JOIN_KEYS_PER_LINE;
-  const { rows } = await client.query<{ n: number }>(Q('count_source_keys'), [sources, limit + 1]);
-  return rows[0]!.n <= limit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on';
-}
 
 /**
  * Reads again the lines that become versions of a file staged without data, and COPYs their data
@@ -519,8 +508,8 @@ async function firstRecordKind(file: string, from: { bytes: number; lines: numbe
  * unchanged. A wrong guess costs time only: every line is judged the same either way.
  */
 async function sourceIsKnown(client: pg.PoolClient, kind: { source: string; entity: string }): Promise<boolean> {
-  const { rows } = await client.query<{ all_new: boolean }>(Q('sources_are_new'), [[kind.source], [kind.entity]]);
-  return !rows[0]!.all_new;
+  const { rows } = await client.query<{ n: number }>(Q('count_keys'), [[kind.source], [kind.entity], 1]);
+  return rows[0]!.n > 0;
 }
 
 /** This apply's place in the order of applies; taken once its sources' locks are held. */
