@@ -303,7 +303,12 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
     await client.query('ROLLBACK TO SAVEPOINT first_versions');
     return false;
   }
+  // The rows just landed are the top of the id index; versions' statistics may not know them yet
+  // (a new database, or rows since the last analyze), and a scan of the whole table would read
+  // every version of every source for one file's rows.
+  await client.query('SET LOCAL enable_seqscan = off');
   await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
+  await client.query('SET LOCAL enable_seqscan = on');
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
   staged.landedAsRead = true;
