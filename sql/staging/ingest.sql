@@ -65,60 +65,51 @@ SELECT count(*)::int AS n FROM (
   LIMIT $3
 ) k
 
--- name: find_unchanged
--- The common case first: a key seen once in this file with the content it has lands no version.
--- Counts such lines, and those whose sighting needs writing to their key's row (`needs_touch`):
--- not when the partition's sighting will cover it (a line of a partition that this complete,
--- trusted crawl of source $1 sees, $2: the crawl's ingest records that sighting), nor when the
--- observation is no newer than the key's last sighting (already reflected: a re-ingest, a replay).
--- A key's last sighting is its row's or its partition's (staging.seen_at). $3: the file's sources,
--- so that a hash join reads their key states only.
-SELECT count(*)::int AS unchanged,
-       count(*) FILTER (
-         WHERE (i.source = $1 AND i.partition = ANY($2::text[]) AND s.partition = i.partition) IS NOT TRUE
-           AND i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at)
-       )::int AS to_touch
-FROM incoming i
-JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
-                        AND s.source = ANY($3::text[])
-LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
-WHERE i.reason IS NULL AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
+-- name: match
+-- One pass over the file's valid lines against their keys' states. The daily case, a key seen once
+-- in the file with the content it has, lands no version; and nothing at all when the partition's
+-- sighting covers it (a line of a partition that this complete, trusted crawl of source $2 sees,
+-- $3: the crawl's ingest records that sighting): such lines are left out. Kept: every other line
+-- newer than its key's last sighting (its row's or its partition's, staging.seen_at), with the
+-- key's current state (none for a new key). `touch` marks the unchanged ones whose sighting only
+-- their key's row can record. Lines no newer than that (a re-ingest, a replay) are already
+-- reflected. $1: the file's sources, so that a hash join reads their key states only.
+CREATE TEMP TABLE matched ON COMMIT DROP AS
+SELECT raw_line, source, entity, key, partition, observed_at, hash, cur_version, cur_seen, cur_hash, repeated, unchanged AS touch
+FROM (
+  SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, s.version AS cur_version,
+         staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS cur_seen, s.hash AS cur_hash,
+         s.key IS NULL AS new_key,
+         r.key_hash IS NOT NULL AS repeated,
+         (s.hash = i.hash AND r.key_hash IS NULL) IS TRUE AS unchanged,
+         (i.source = $2 AND i.partition = ANY($3::text[]) AND s.partition = i.partition) IS TRUE AS covered
+  FROM incoming i
+  LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.source = ANY($1::text[])
+  LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
+  LEFT JOIN repeated r ON r.key_hash = i.key_hash
+  WHERE i.reason IS NULL
+) o
+WHERE (new_key OR observed_at > cur_seen) AND NOT (unchanged AND covered)
+
+-- name: count_matched
+-- What `match` kept: sightings to write (`touch`), and lines to compare (the rest).
+SELECT count(*) FILTER (WHERE touch)::int AS touch, count(*) FILTER (WHERE NOT touch)::int AS compare
+FROM matched
 
 -- name: touch_unchanged
--- Writes the sightings counted as `to_touch` above into their keys' rows (a HOT update of a narrow
--- row), stamped with this apply's sequence number ($1); $2, $3 as $1, $2 above.
+-- Writes the sightings `match` marked into their keys' rows (a HOT update of a narrow row),
+-- stamped with this apply's sequence number ($1).
 UPDATE staging.key_state s
-SET last_seen_at = i.observed_at, written_seq = $1
-FROM incoming i
-WHERE i.reason IS NULL AND s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.hash = i.hash
-  AND NOT EXISTS (SELECT 1 FROM repeated r WHERE r.key_hash = i.key_hash)
-  AND (i.source = $2 AND i.partition = ANY($3::text[]) AND s.partition = i.partition) IS NOT TRUE
-  AND i.observed_at > coalesce(
-    (SELECT staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at)
-     FROM staging.partition_sightings w WHERE w.source = s.source AND w.partition = s.partition),
-    s.last_seen_at)
-
--- name: match
--- Every other valid observation newer than its key's last sighting, with the key's current state
--- (none for a new key). $1: the file's sources, as in find_unchanged.
-CREATE TEMP TABLE matched ON COMMIT DROP AS
-SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, s.version AS cur_version,
-       staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS cur_seen, s.hash AS cur_hash,
-       r.key_hash IS NOT NULL AS repeated
-FROM incoming i
-LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.source = ANY($1::text[])
-LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
-LEFT JOIN repeated r ON r.key_hash = i.key_hash
-WHERE i.reason IS NULL
-  AND (s.key IS NULL OR i.observed_at > staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at))
-  -- An unchanged key seen once was dealt with above.
-  AND (s.hash IS DISTINCT FROM i.hash OR r.key_hash IS NOT NULL)
+SET last_seen_at = m.observed_at, written_seq = $1
+FROM matched m
+WHERE m.touch AND s.source = m.source AND s.entity = m.entity AND s.key = m.key
 
 -- name: match_new
 -- `match` for files whose sources have no known key: every observation is new.
 CREATE TEMP TABLE matched ON COMMIT DROP AS
 SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash,
-       NULL::integer AS cur_version, NULL::timestamptz AS cur_seen, NULL::bytea AS cur_hash, r.key_hash IS NOT NULL AS repeated
+       NULL::integer AS cur_version, NULL::timestamptz AS cur_seen, NULL::bytea AS cur_hash, r.key_hash IS NOT NULL AS repeated,
+       false AS touch
 FROM incoming i
 LEFT JOIN repeated r ON r.key_hash = i.key_hash
 WHERE i.reason IS NULL
@@ -131,7 +122,7 @@ CREATE TEMP TABLE segments ON COMMIT DROP AS
 SELECT m.raw_line, m.source, m.entity, m.key, m.partition, m.observed_at, m.hash, m.cur_version, m.cur_seen, m.repeated,
        1 AS starts, 1::bigint AS seg, m.observed_at AS seg_last_seen, true AS last_of_key
 FROM matched m
-WHERE NOT m.repeated
+WHERE NOT m.repeated AND NOT m.touch
 UNION ALL
 SELECT n.raw_line, n.source, n.entity, n.key, n.partition, n.observed_at, n.hash, n.cur_version, n.cur_seen, true,
        n.starts, n.seg, max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key, n.seg),

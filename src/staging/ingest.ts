@@ -423,28 +423,25 @@ export async function applyIncoming(
   await client.query("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL enable_mergejoin = off");
   await run('find_repeated');
   const { sources, entities } = batch.keys.kindsOfRecord();
-  // find_unchanged and match join every line to its key state. Probing the index costs ~5 µs a
-  // line, hashing the sources' key states ~0.5 µs a key; the planner cannot tell (temp tables have
-  // no statistics: it takes a file for a few hundred lines and always probes), so Node chooses.
+  // match joins every line to its key state. Probing the index costs ~5 µs a line, hashing the
+  // sources' key states ~0.5 µs a key; the planner cannot tell (temp tables have no statistics: it
+  // takes a file for a few hundred lines and always probes), so Node chooses.
   const hashLimit = batch.records * HASH_JOIN_KEYS_PER_LINE;
   const keys = (await run<{ n: number }>('count_keys', [sources, entities, hashLimit + 1])).rows[0]!.n;
-  const allNew = keys === 0;
-  const joinLines = keys <= hashLimit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on';
   let newVersions = 0;
-  let left = true;
-  if (!allNew) {
-    const covered = [sighted?.source ?? null, sighted?.partitions ?? []];
-    await client.query(joinLines);
-    const unchanged = (await run<{ unchanged: number; to_touch: number }>('find_unchanged', [...covered, sources])).rows[0]!;
+  let compare = batch.records;
+  if (keys === 0) {
+    await run('match_new');
+  } else {
+    await client.query(keys <= hashLimit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
+    await run('match', [sources, sighted?.source ?? null, sighted?.partitions ?? []]);
     await client.query('SET LOCAL enable_nestloop = on');
-    if (unchanged.to_touch > 0) await run('touch_unchanged', [applySeq, ...covered]);
+    const matched = (await run<{ touch: number; compare: number }>('count_matched')).rows[0]!;
+    if (matched.touch > 0) await run('touch_unchanged', [applySeq]);
     // The daily case is every line an unchanged key seen once: then nothing is left to compare.
-    left = unchanged.unchanged !== batch.records;
+    compare = matched.compare;
   }
-  if (left) {
-    if (!allNew) await client.query(joinLines);
-    await run(allNew ? 'match_new' : 'match', allNew ? [] : [sources]);
-    await client.query('SET LOCAL enable_nestloop = on');
+  if (compare > 0) {
     await run('segment');
     if (batch.payloadFile) {
       await loadPayload(client, batch.payloadFile);
