@@ -17,7 +17,7 @@ import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { RangeReader } from '../raw/range-reader.ts';
-import { readLines, type RawFileLine } from '../raw/read-lines.ts';
+import { readLineBatches, readLines, type RawFileLine } from '../raw/read-lines.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 
@@ -218,21 +218,23 @@ async function* copyChunks(
   take: (r: IncomingRow) => string | undefined,
 ): AsyncGenerator<string> {
   let chunk = '';
-  for await (const line of readLines(staged.opts.file, staged.end)) {
-    staged.end = { bytes: line.endOffset, lines: line.lineNo };
-    staged.result.lines++;
-    failpoint('ingest.line');
-    const r = row(line);
-    if (r.control?.control === 'start') staged.runId = r.control.run_id;
-    if (r.control?.control === 'end') staged.trailer = r.control;
-    const text = take(r);
-    if (text) chunk += text;
-    if (chunk.length >= 65_536) {
-      yield chunk;
-      chunk = '';
-      // Parsing runs for seconds without a turn of the event loop otherwise, and a file being
-      // applied meanwhile waits that long for each of its statements' results.
-      await new Promise(setImmediate);
+  for await (const lines of readLineBatches(staged.opts.file, staged.end)) {
+    for (const line of lines) {
+      staged.end = { bytes: line.endOffset, lines: line.lineNo };
+      staged.result.lines++;
+      failpoint('ingest.line');
+      const r = row(line);
+      if (r.control?.control === 'start') staged.runId = r.control.run_id;
+      if (r.control?.control === 'end') staged.trailer = r.control;
+      const text = take(r);
+      if (text) chunk += text;
+      if (chunk.length >= 65_536) {
+        yield chunk;
+        chunk = '';
+        // Parsing runs for seconds without a turn of the event loop otherwise, and a file being
+        // applied meanwhile waits that long for each of its statements' results.
+        await new Promise(setImmediate);
+      }
     }
   }
   if (chunk) yield chunk;
