@@ -35,7 +35,7 @@ describe('readLines and readLineBatches', () => {
     const third = expected(text, { bytes: 0, lines: 0 })[4000]!;
     for (const from of [{ bytes: 0, lines: 0 }, { bytes: third.startOffset, lines: third.lineNo - 1 }]) {
       const batches: RawFileLine[][] = [];
-      for await (const batch of readLineBatches(file, from)) batches.push(batch);
+      for await (const batch of readLineBatches(file, from)) batches.push([...batch]);
       const single: RawFileLine[] = [];
       for await (const line of readLines(file, from)) single.push(line);
       const want = expected(text, from);
