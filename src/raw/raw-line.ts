@@ -51,6 +51,16 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
+// Records of one page share their observed_at: the last valid one is not checked again.
+let lastTime = '';
+
+function isTime(s: string): boolean {
+  if (s === lastTime) return true;
+  if (!ISO_TIME.test(s) || Number.isNaN(Date.parse(s))) return false;
+  lastTime = s;
+  return true;
+}
+
 /**
  * Validates a parsed line as a raw record. The common well-formed case is checked by hand (ingest
  * reads millions of lines); anything unusual goes through the zod schema, which has the last word
@@ -64,8 +74,7 @@ export function readRawRecord(obj: unknown): { ok: true; record: z.output<typeof
     (obj.key === null || isText(obj.key)) &&
     (obj.partition === undefined || isText(obj.partition)) &&
     typeof obj.observed_at === 'string' &&
-    ISO_TIME.test(obj.observed_at) &&
-    !Number.isNaN(Date.parse(obj.observed_at)) &&
+    isTime(obj.observed_at) &&
     (obj.url === undefined || obj.url === null || typeof obj.url === 'string') &&
     (obj.data === null || isObject(obj.data)) &&
     (obj.source_fields === undefined || obj.source_fields === null || isObject(obj.source_fields)) &&

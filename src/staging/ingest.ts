@@ -765,6 +765,8 @@ function zodReason(error: { issues: { path: PropertyKey[]; message: string }[] }
 /** A Postgres text[] literal in COPY text, or \N for none. The few distinct lists are remembered. */
 function textArray(values: readonly string[]): string {
   if (values.length === 0) return '\\N';
+  // Consecutive lines nearly always name the same list: comparing is cheaper than joining a key.
+  if (values.length === lastArray.values.length && values.every((v, i) => v === lastArray.values[i])) return lastArray.literal;
   const id = values.join('\u0000');
   let literal = arrayLiterals.get(id);
   if (literal === undefined) {
@@ -772,9 +774,11 @@ function textArray(values: readonly string[]): string {
     if (arrayLiterals.size >= 1024) arrayLiterals.clear();
     arrayLiterals.set(id, literal);
   }
+  lastArray = { values: [...values], literal };
   return literal;
 }
 const arrayLiterals = new Map<string, string>();
+let lastArray: { values: readonly string[]; literal: string } = { values: [], literal: '\\N' };
 
 /** One line of COPY text format. */
 export function copyRow(values: (string | number | null | undefined)[]): string {

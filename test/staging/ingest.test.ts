@@ -157,6 +157,16 @@ describe('staging semantics', () => {
     expect(await versions('a')).toHaveLength(1);
   });
 
+  it.each([false, true])('8. each version keeps its own line\'s volatile list, lists changing line by line (first crawl: %s)', async (first) => {
+    const lists = [['reviews'], ['reviews'], ['rank', 'reviews'], [], ['rank'], ['reviews']];
+    if (!first) await ingest(file([{ key: 'seed', at: T(1), data: price(1) }]));
+    await ingest(file(lists.map((volatile, i) => ({ key: `v${i}`, at: T(2), data: price(i), volatile }))));
+    const { rows } = await fresh.database.pool.query<{ key: string; volatile: string[] | null }>(
+      "SELECT key, volatile FROM staging.versions WHERE key LIKE 'v%' ORDER BY key",
+    );
+    expect(rows.map((x) => x.volatile ?? [])).toEqual(lists);
+  });
+
   it('9. an invalid record goes to quarantine with reason, file, line and run id, and the rest lands', async () => {
     const f = file([
       { key: 'a', at: T(1), data: price(1) },
