@@ -75,9 +75,11 @@ SELECT count(*)::int AS n FROM (
 -- their key's row can record. Lines no newer than that (a re-ingest, a replay) are already
 -- reflected. $1: the file's sources, so that a hash join reads their key states only.
 CREATE TEMP TABLE matched ON COMMIT DROP AS
-SELECT raw_line, source, entity, key, partition, observed_at, hash, cur_version, cur_seen, cur_hash, repeated, unchanged AS touch
+SELECT raw_line, line_start, line_end, source, entity, key, partition, observed_at, hash, volatile, run_id,
+       cur_version, cur_seen, cur_hash, repeated, unchanged AS touch
 FROM (
-  SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, s.version AS cur_version,
+  SELECT i.raw_line, i.line_start, i.line_end, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, i.volatile, i.run_id,
+         s.version AS cur_version,
          staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS cur_seen, s.hash AS cur_hash,
          s.key IS NULL AS new_key,
          r.key_hash IS NOT NULL AS repeated,
@@ -107,7 +109,7 @@ WHERE m.touch AND s.source = m.source AND s.entity = m.entity AND s.key = m.key
 -- name: match_new
 -- `match` for files whose sources have no known key: every observation is new.
 CREATE TEMP TABLE matched ON COMMIT DROP AS
-SELECT i.raw_line, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash,
+SELECT i.raw_line, i.line_start, i.line_end, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, i.volatile, i.run_id,
        NULL::integer AS cur_version, NULL::timestamptz AS cur_seen, NULL::bytea AS cur_hash, r.key_hash IS NOT NULL AS repeated,
        false AS touch
 FROM incoming i
@@ -119,13 +121,13 @@ WHERE i.reason IS NULL
 -- runs of equal content. Segment 0 continues the current version; segments 1.. become new versions.
 -- A key seen once needs no window: it is one new segment, and its last observation.
 CREATE TEMP TABLE segments ON COMMIT DROP AS
-SELECT m.raw_line, m.source, m.entity, m.key, m.partition, m.observed_at, m.hash, m.cur_version, m.cur_seen, m.repeated,
-       1 AS starts, 1::bigint AS seg, m.observed_at AS seg_last_seen, true AS last_of_key
+SELECT m.raw_line, m.line_start, m.line_end, m.source, m.entity, m.key, m.partition, m.observed_at, m.hash, m.volatile, m.run_id,
+       m.cur_version, m.cur_seen, m.repeated, 1 AS starts, 1::bigint AS seg, m.observed_at AS seg_last_seen, true AS last_of_key
 FROM matched m
 WHERE NOT m.repeated AND NOT m.touch
 UNION ALL
-SELECT n.raw_line, n.source, n.entity, n.key, n.partition, n.observed_at, n.hash, n.cur_version, n.cur_seen, true,
-       n.starts, n.seg, max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key, n.seg),
+SELECT n.raw_line, n.line_start, n.line_end, n.source, n.entity, n.key, n.partition, n.observed_at, n.hash, n.volatile, n.run_id,
+       n.cur_version, n.cur_seen, true, n.starts, n.seg, max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key, n.seg),
        n.observed_at = max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key)
 FROM (
   SELECT k.*, sum(k.starts) OVER (PARTITION BY k.source, k.entity, k.key ORDER BY k.observed_at) AS seg
@@ -144,9 +146,8 @@ FROM (
 -- name: declare_payload_lines
 -- The lines that become versions, for a file staged without data: Node reads them again.
 DECLARE payload_lines NO SCROLL CURSOR FOR
-SELECT s.raw_line, i.line_start, i.line_end
+SELECT s.raw_line, s.line_start, s.line_end
 FROM segments s
-JOIN incoming i USING (raw_line)
 WHERE NOT s.repeated OR s.starts = 1
 ORDER BY s.raw_line
 
@@ -177,14 +178,15 @@ FROM (
 WHERE v.source = c.source AND v.entity = c.entity AND v.key = c.key AND v.version = c.cur_version
 
 -- name: insert_versions
--- Postgres parses the JSON here, for the lines that become versions only (their data is in
--- `incoming`, or in `payload` for a file staged without it). A version ends where the key's next
--- segment in this file starts.
+-- Postgres parses the JSON here, for the lines that become versions only: their data is in
+-- `payload` for a file staged without it, else in `incoming` ($3: read it there; when false, the
+-- planner drops that branch and the file's lines are not scanned again). A version ends where the
+-- key's next segment in this file starts.
 INSERT INTO staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
                               valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id)
 SELECT s.source, s.entity, s.key, s.partition, coalesce(s.cur_version, 0) + s.seg, s.hash, $2,
-       coalesce(p.data, i.data)::jsonb, coalesce(p.source_fields, i.source_fields)::jsonb, i.volatile,
-       s.observed_at, s.valid_to, s.seg_last_seen, $1, s.raw_line, i.run_id
+       d.data::jsonb, d.source_fields::jsonb, s.volatile,
+       s.observed_at, s.valid_to, s.seg_last_seen, $1, s.raw_line, s.run_id
 FROM (
   SELECT s.*, NULL::timestamptz AS valid_to FROM segments s WHERE NOT s.repeated
   UNION ALL
@@ -192,8 +194,11 @@ FROM (
   FROM segments s
   WHERE s.repeated AND s.starts = 1
 ) s
-JOIN incoming i USING (raw_line)
-LEFT JOIN payload p USING (raw_line)
+JOIN (
+  SELECT raw_line, data, source_fields FROM payload
+  UNION ALL
+  SELECT raw_line, data, source_fields FROM incoming WHERE $3::boolean
+) d USING (raw_line)
 
 -- name: insert_first_key_state_from_versions
 -- The key states of a first crawl's file that was COPYed straight into versions: its rows are the

@@ -451,7 +451,7 @@ export async function applyIncoming(
     }
     await run('summarise_keys');
     await run('close_changed');
-    newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION])).rowCount ?? 0;
+    newVersions = (await run('insert_versions', [rawFileId, HASH_VERSION, !batch.payloadFile])).rowCount ?? 0;
     await run('update_key_state', [applySeq]);
     await run('insert_key_state', [HASH_VERSION, applySeq]);
   }
