@@ -256,11 +256,15 @@ WHERE w.seen_at IS NULL OR w.seen_at < coalesce(m.seen_at, $3)
 -- record this crawl saw but could not validate. The crawl's own sightings are its lines, in
 -- `incoming` (or written to key_state, by an earlier part of a resumed file).
 CREATE TEMP TABLE gone ON COMMIT DROP AS
-SELECT s.source, s.entity, s.key, s.partition, s.version, staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS last_seen_at
-FROM staging.key_state s
-LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
-WHERE s.source = $1 AND s.partition = ANY($2::text[]) AND NOT s.delisted
-  AND staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) < $3
+SELECT s.source, s.entity, s.key, s.partition, s.version, s.last_seen_at
+FROM (
+  SELECT s.source, s.entity, s.key, s.partition, s.version,
+         staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS last_seen_at
+  FROM staging.key_state s
+  LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
+  WHERE s.source = $1 AND s.partition = ANY($2::text[]) AND NOT s.delisted
+) s
+WHERE s.last_seen_at < $3
   AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.source = s.source AND i.entity = s.entity AND i.key = s.key)
   AND NOT EXISTS (
     SELECT 1 FROM staging.quarantine q

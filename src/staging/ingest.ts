@@ -273,8 +273,9 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // then look older than what is known, and are lost). So it is taken before the savepoint.
   await lockSourcesForWrite(client, [kind.source]);
   staged.applySeq = await nextApplySeq(client);
-  if (await sourceIsKnown(client, kind)) return false;
+  // Once per transaction, under the staging lock: applyStaged does not check again.
   await checkHashVersion(client);
+  if (await sourceIsKnown(client, kind)) return false;
   // Ids this transaction takes from here are above every id taken before (and other writers'
   // rows in that range are told apart by their raw file).
   const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
@@ -327,7 +328,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const sources = staged.batch.keys.kindsOfRecord().sources;
     await lockSourcesForWrite(client, trailer ? [...sources, trailer.source] : sources);
     const seq = (staged.applySeq ??= await nextApplySeq(client));
-    await checkHashVersion(client);
+    if (!staged.firstCrawl) await checkHashVersion(client);
     lap('lock');
     const quarantined = await client.query(Q('quarantine_invalid'), [id]);
     result.quarantined = quarantined.rowCount ?? 0;

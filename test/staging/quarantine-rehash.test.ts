@@ -91,6 +91,9 @@ describe('hash version', () => {
     await database.pool.query(`UPDATE staging.key_state SET hash = sha256(hash), hash_version = 0 WHERE source = 'h'`);
     await database.pool.query('UPDATE staging.hash_state SET hash_version = 0');
     await expect(ingest(3)).rejects.toThrow('staging holds hash version 0, this trawl computes version 1: run `trawl rehash` first');
+    // A new source's first crawl is refused too: it would land hashes beside the older ones.
+    const newSource = writeRawFile(rawDir, 'h2', obs(3));
+    await expect(ingestFile({ pool: database.pool, rawDir, file: newSource, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger })).rejects.toThrow(/run `trawl rehash` first/);
 
     const r = await rehashStaging(database.pool);
     expect(r).toMatchObject({ from: 0, to: 1 });
