@@ -66,36 +66,48 @@ SELECT count(*)::int AS n FROM (
 ) k
 
 -- name: match
--- One pass over the file's valid lines against their keys' states. The daily case, a key seen once
--- in the file with the content it has, lands no version; and nothing at all when the partition's
--- sighting covers it (a line of a partition that this complete, trusted crawl of source $2 sees,
--- $3: the crawl's ingest records that sighting): such lines are left out. Kept: every other line
+-- One pass over the file's lines against their keys' states. The daily case, a key seen once in the
+-- file with the content it has, lands no version; and nothing at all when the partition's sighting
+-- covers it (a line of a partition that this complete, trusted crawl of source $2 sees, $3: the
+-- crawl's ingest records that sighting): such lines are left out. Kept: every other valid line
 -- newer than its key's last sighting (its row's or its partition's, staging.seen_at), with the
 -- key's current state (none for a new key). `touch` marks the unchanged ones whose sighting only
 -- their key's row can record. Lines no newer than that (a re-ingest, a replay) are already
 -- reflected. $1: the file's sources, so that a hash join reads their key states only.
+-- The same join yields the delisting candidates (`gone`): listed keys of source $4's completely
+-- crawled partitions ($5) that no line of the file names (a quarantined line names its key too),
+-- last seen before the crawl started ($6). With $7 false (few lines against many keys), key states
+-- come by index probes for the file's keys only, and there are no candidates.
 CREATE TEMP TABLE matched ON COMMIT DROP AS
 SELECT raw_line, line_start, line_end, source, entity, key, partition, observed_at, hash, volatile, run_id,
-       cur_version, cur_seen, cur_hash, repeated, unchanged AS touch
+       cur_version, cur_seen, cur_hash, repeated, unchanged AS touch, unseen AS gone
 FROM (
-  SELECT i.raw_line, i.line_start, i.line_end, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, i.volatile, i.run_id,
+  SELECT i.raw_line, i.line_start, i.line_end, coalesce(i.source, s.source) AS source, coalesce(i.entity, s.entity) AS entity,
+         coalesce(i.key, s.key) AS key, CASE WHEN i.raw_line IS NULL THEN s.partition ELSE i.partition END AS partition,
+         i.observed_at, i.hash, i.volatile, i.run_id, i.reason, s.delisted AS cur_delisted,
          s.version AS cur_version,
          staging.seen_at(s.last_seen_at, s.delisted, s.written_seq, w.apply_seq, w.seen_at) AS cur_seen, s.hash AS cur_hash,
          s.key IS NULL AS new_key,
+         i.raw_line IS NULL AS unseen,
          r.key_hash IS NOT NULL AS repeated,
          (s.hash = i.hash AND r.key_hash IS NULL) IS TRUE AS unchanged,
          (i.source = $2 AND i.partition = ANY($3::text[]) AND s.partition = i.partition) IS TRUE AS covered
   FROM incoming i
-  LEFT JOIN staging.key_state s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key AND s.source = ANY($1::text[])
+  FULL JOIN (
+    SELECT k.*
+    FROM staging.key_state k
+    WHERE k.source = ANY($1::text[]) AND ($7::boolean OR (k.source, k.entity, k.key) IN (SELECT source, entity, key FROM incoming))
+  ) s ON s.source = i.source AND s.entity = i.entity AND s.key = i.key
   LEFT JOIN staging.partition_sightings w ON w.source = s.source AND w.partition = s.partition
   LEFT JOIN repeated r ON r.key_hash = i.key_hash
-  WHERE i.reason IS NULL
 ) o
-WHERE (new_key OR observed_at > cur_seen) AND NOT (unchanged AND covered)
+WHERE CASE WHEN unseen THEN source = $4 AND partition = ANY($5::text[]) AND NOT cur_delisted AND cur_seen < $6
+           ELSE reason IS NULL AND (new_key OR observed_at > cur_seen) AND NOT (unchanged AND covered) END
 
 -- name: count_matched
--- What `match` kept: sightings to write (`touch`), and lines to compare (the rest).
-SELECT count(*) FILTER (WHERE touch)::int AS touch, count(*) FILTER (WHERE NOT touch)::int AS compare
+-- What `match` kept: sightings to write (`touch`), lines to compare, and delisting candidates.
+SELECT count(*) FILTER (WHERE touch)::int AS touch, count(*) FILTER (WHERE NOT touch AND NOT gone)::int AS compare,
+       count(*) FILTER (WHERE gone)::int AS gone
 FROM matched
 
 -- name: touch_unchanged
@@ -111,7 +123,7 @@ WHERE m.touch AND s.source = m.source AND s.entity = m.entity AND s.key = m.key
 CREATE TEMP TABLE matched ON COMMIT DROP AS
 SELECT i.raw_line, i.line_start, i.line_end, i.source, i.entity, i.key, i.partition, i.observed_at, i.hash, i.volatile, i.run_id,
        NULL::integer AS cur_version, NULL::timestamptz AS cur_seen, NULL::bytea AS cur_hash, r.key_hash IS NOT NULL AS repeated,
-       false AS touch
+       false AS touch, false AS gone
 FROM incoming i
 LEFT JOIN repeated r ON r.key_hash = i.key_hash
 WHERE i.reason IS NULL
@@ -124,7 +136,7 @@ CREATE TEMP TABLE segments ON COMMIT DROP AS
 SELECT m.raw_line, m.line_start, m.line_end, m.source, m.entity, m.key, m.partition, m.observed_at, m.hash, m.volatile, m.run_id,
        m.cur_version, m.cur_seen, m.repeated, 1 AS starts, 1::bigint AS seg, m.observed_at AS seg_last_seen, true AS last_of_key
 FROM matched m
-WHERE NOT m.repeated AND NOT m.touch
+WHERE NOT m.repeated AND NOT m.touch AND NOT m.gone
 UNION ALL
 SELECT n.raw_line, n.line_start, n.line_end, n.source, n.entity, n.key, n.partition, n.observed_at, n.hash, n.volatile, n.run_id,
        n.cur_version, n.cur_seen, true, n.starts, n.seg, max(n.observed_at) OVER (PARTITION BY n.source, n.entity, n.key, n.seg),
@@ -251,10 +263,10 @@ LEFT JOIN staging.partition_sightings w ON w.source = $1 AND w.partition = p.par
 WHERE w.seen_at IS NULL OR w.seen_at < coalesce(m.seen_at, $3)
 
 -- name: find_delisted
--- Listed keys of the completely crawled partitions ($2) that the crawl did not see. A key seen after this
--- crawl started (by a file ingested before) has a newer last sighting and is kept; so is a key whose
--- record this crawl saw but could not validate. The crawl's own sightings are its lines, in
--- `incoming` (or written to key_state, by an earlier part of a resumed file).
+-- Listed keys of the completely crawled partitions ($2) that the crawl did not see, when `match`
+-- could not find them in its join. A key seen after this crawl started (by a file ingested before)
+-- has a newer last sighting and is kept. The crawl's own sightings are its lines, in `incoming` (or
+-- written to key_state, by an earlier part of a resumed file).
 CREATE TEMP TABLE gone ON COMMIT DROP AS
 SELECT s.source, s.entity, s.key, s.partition, s.version, s.last_seen_at
 FROM (
@@ -266,10 +278,20 @@ FROM (
 ) s
 WHERE s.last_seen_at < $3
   AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.source = s.source AND i.entity = s.entity AND i.key = s.key)
-  AND NOT EXISTS (
-    SELECT 1 FROM staging.quarantine q
-    WHERE q.raw_file_id = $4 AND q.source = s.source AND q.entity = s.entity AND q.key = s.key
-  )
+
+-- name: gone_from_matched
+-- The delisting candidates `match` found.
+CREATE TEMP TABLE gone ON COMMIT DROP AS
+SELECT source, entity, key, partition, cur_version AS version, cur_seen AS last_seen_at
+FROM matched
+WHERE gone
+
+-- name: spare_quarantined
+-- A key whose record this raw file ($1) saw but could not validate, in an earlier part of a resumed
+-- file, is not delisted.
+DELETE FROM gone g
+USING staging.quarantine q
+WHERE q.raw_file_id = $1 AND q.source = g.source AND q.entity = g.entity AND q.key = g.key
 
 -- name: close_delisted
 UPDATE staging.versions v

@@ -335,12 +335,15 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const plan = trailer ? await planRunEnd(client, id, trailer, opts.delistMaxMissingShare) : undefined;
     const records = staged.batch.records;
     const sighted = plan ? { source: plan.source, partitions: plan.sightings.map((s) => s.partition) } : undefined;
-    const applied = staged.landedAsRead ? { records, newVersions: records, unchanged: 0 } : await applyIncoming(client, id, staged.batch, seq, sighted, timings);
+    const delisting = plan?.delisting.length ? { source: plan.source, partitions: plan.delisting, startedAt: trailer!.started_at } : undefined;
+    const { gone, ...applied } = staged.landedAsRead
+      ? { records, newVersions: records, unchanged: 0, gone: undefined }
+      : await applyIncoming(client, id, staged.batch, seq, sighted, timings, delisting);
     Object.assign(result, applied);
     lap('apply');
     failpoint('ingest.after-apply');
     if (plan) {
-      result.delisted = await applyRunEnd(client, id, trailer!, end.lines, seq, plan);
+      result.delisted = await applyRunEnd(client, id, trailer!, end.lines, seq, plan, gone);
       result.collapsed = plan.collapsed;
     }
     await client.query(
@@ -400,9 +403,18 @@ export interface IncomingBatch {
   payloadFile?: string;
 }
 
+/** A complete crawl's partitions that delist what it did not see, and when it started. */
+export interface Delisting {
+  source: string;
+  partitions: string[];
+  startedAt: string;
+}
+
 /**
  * Change detection over a batch in `incoming`, as apply number `applySeq`. Unchanged keys of the
- * `sighted` partitions (which this complete crawl's sightings will cover) are not written.
+ * `sighted` partitions (which this complete crawl's sightings will cover) are not written. With
+ * `delisting`, the join that compares the lines may also find the keys the crawl did not see: it
+ * then returns how many (`gone`), and leaves them, if any, in the temp table `gone`.
  */
 export async function applyIncoming(
   client: pg.PoolClient,
@@ -411,7 +423,8 @@ export async function applyIncoming(
   applySeq: number,
   sighted: { source: string; partitions: string[] } | undefined,
   timings: Record<string, number> = {},
-): Promise<{ records: number; newVersions: number; unchanged: number }> {
+  delisting?: Delisting,
+): Promise<{ records: number; newVersions: number; unchanged: number; gone?: number }> {
   const lap = stopwatch(timings);
   // Each named statement of sql/staging/ingest.sql, timed into `timings` (the debug log shows them).
   const run = async <R extends pg.QueryResultRow>(name: string, params?: unknown[]) => {
@@ -433,14 +446,21 @@ export async function applyIncoming(
   const keys = (await run<{ n: number }>('count_keys', [sources, entities, hashLimit + 1])).rows[0]!.n;
   let newVersions = 0;
   let compare = batch.records;
+  let gone: number | undefined;
   if (keys === 0) {
     await run('match_new');
   } else {
-    await client.query(keys <= hashLimit ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
-    await run('match', [sources, sighted?.source ?? null, sighted?.partitions ?? []]);
+    const hashJoin = keys <= hashLimit;
+    // Hashing reads all the sources' key states: those of the delisting partitions that no line
+    // names come out of the same join.
+    const delist = hashJoin && delisting && sources.includes(delisting.source) ? delisting : undefined;
+    await client.query(hashJoin ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
+    await run('match', [sources, sighted?.source ?? null, sighted?.partitions ?? [], delist?.source ?? null, delist?.partitions ?? [], delist?.startedAt ?? null, hashJoin]);
     await client.query('SET LOCAL enable_nestloop = on');
-    const matched = (await run<{ touch: number; compare: number }>('count_matched')).rows[0]!;
+    const matched = (await run<{ touch: number; compare: number; gone: number }>('count_matched')).rows[0]!;
     if (matched.touch > 0) await run('touch_unchanged', [applySeq]);
+    if (delist) gone = matched.gone;
+    if (gone) await run('gone_from_matched');
     // The daily case is every line an unchanged key seen once: then nothing is left to compare.
     compare = matched.compare;
   }
@@ -457,7 +477,7 @@ export async function applyIncoming(
     await run('insert_key_state', [HASH_VERSION, applySeq]);
   }
   await client.query('DROP TABLE IF EXISTS repeated, matched, segments, key_changes');
-  return { records: batch.records, newVersions, unchanged: batch.records - newVersions };
+  return { records: batch.records, newVersions, unchanged: batch.records - newVersions, gone };
 }
 
 /** Hashing the key states of a file's sources beats probing their index this many times over. */
@@ -560,15 +580,30 @@ async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd,
   return { source: end.source, collapsed, delisting, sightings };
 }
 
-/** Delists what a complete crawl no longer saw, in one pass over its source's keys, and records its sightings. */
-async function applyRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, endLine: number, applySeq: number, plan: RunEndPlan): Promise<number> {
+/**
+ * Delists what a complete crawl no longer saw, and records its sightings. `found`: how many keys
+ * change detection already found unseen (in the temp table `gone`); else they are looked for here,
+ * in one pass over its source's keys.
+ */
+async function applyRunEnd(
+  client: pg.PoolClient,
+  rawFileId: number,
+  end: RunEnd,
+  endLine: number,
+  applySeq: number,
+  plan: RunEndPlan,
+  found: number | undefined,
+): Promise<number> {
   let delisted = 0;
-  if (plan.delisting.length) {
-    // Most of a partition's keys are in the file, and key_state's statistics may predate its
-    // keys (a first crawl): a nested loop would scan `incoming` once per key.
-    await client.query('SET LOCAL enable_nestloop = off');
-    await client.query(Q('find_delisted'), [end.source, plan.delisting, end.started_at, rawFileId]);
-    await client.query('SET LOCAL enable_nestloop = on');
+  if (plan.delisting.length && found !== 0) {
+    if (found === undefined) {
+      // Most of a partition's keys are in the file, and key_state's statistics may predate its
+      // keys (a first crawl): a nested loop would scan `incoming` once per key.
+      await client.query('SET LOCAL enable_nestloop = off');
+      await client.query(Q('find_delisted'), [end.source, plan.delisting, end.started_at]);
+      await client.query('SET LOCAL enable_nestloop = on');
+    }
+    await client.query(Q('spare_quarantined'), [rawFileId]);
     await client.query(Q('close_delisted'), [end.finished_at]);
     const ins = await client.query(Q('insert_delisted'), [DELISTED_HASH, HASH_VERSION, end.finished_at, rawFileId, endLine, end.run_id]);
     await client.query(Q('mark_delisted'), [DELISTED_HASH, end.finished_at, applySeq]);

@@ -211,6 +211,19 @@ describe('staging semantics', () => {
     expect(r).toMatchObject({ delisted: 0, quarantined: 1 });
   });
 
+  it('9. nor is one whose record an earlier part of a resumed file could not validate', async () => {
+    await ingest(file(['a', 'b', 'c'].map((key) => ({ key, at: T(1), data: price(1) })), true));
+    const f = file([{ key: 'a', at: T(2), data: price(1) }, { key: 'b', at: T(2), data: null, invalid: 'price: unreadable' }, { key: 'c', at: T(2), data: price(1) }], true);
+    const whole = fs.readFileSync(f, 'utf8');
+    const lines = whole.split('\n');
+    // The crawl was ingested while it ran, up to b's line; then it finished.
+    fs.writeFileSync(f, `${lines.slice(0, 3).join('\n')}\n`);
+    expect(await ingest(f)).toMatchObject({ quarantined: 1, delisted: 0 });
+    fs.writeFileSync(f, whole);
+    expect(await ingest(f)).toMatchObject({ lines: 2, quarantined: 0, delisted: 0 });
+    expect((await versions()).filter((v) => v.delisted)).toEqual([]);
+  });
+
   it('a complete crawl writes no row for its unchanged keys: they are last seen with its partition', async () => {
     const seen = async () => Object.fromEntries((await versions()).filter((v) => v.valid_to === null).map((v) => [v.key, v.last_seen_at.toISOString()]));
     const rows = async () => (await fresh.database.pool.query('SELECT key, last_seen_at, written_seq FROM staging.key_state ORDER BY key')).rows;
@@ -244,6 +257,21 @@ describe('staging semantics', () => {
     expect(r).toMatchObject({ newVersions: 1, unchanged: 1 });
     expect((await versions('k3')).map((v) => [v.data?.amount, v.last_seen_at.toISOString()])).toEqual([[1, T(1)], [2, T(2)]]);
     expect((await versions('k7')).map((v) => v.last_seen_at.toISOString())).toEqual([T(2)]);
+  });
+
+  it('a small complete crawl of a large source delists by index too, sparing what it quarantined', async () => {
+    const big = Array.from({ length: 40 }, (_, i) => ({ key: `big${i}`, at: T(1), data: price(1), partition: 'big' }));
+    const small = ['s1', 's2', 's3', 's4'].map((key) => ({ key, at: T(1), data: price(1), partition: 'small' }));
+    await ingest(file([...big, ...small], true));
+    // Three lines against 44 keys: found by index; the delisting candidates are looked for apart.
+    const r = await ingest(file([
+      { key: 's1', at: T(2), data: price(1), partition: 'small' },
+      { key: 's2', at: T(2), data: null, partition: 'small', invalid: 'price: unreadable' },
+      { key: 's3', at: T(2), data: price(2), partition: 'small' },
+    ], true));
+    expect(r).toMatchObject({ newVersions: 1, unchanged: 1, quarantined: 1, delisted: 1 });
+    const { rows } = await fresh.database.pool.query('SELECT key FROM staging.key_state WHERE delisted ORDER BY key');
+    expect(rows.map((x) => x.key)).toEqual(['s4']);
   });
 
   it('an older complete crawl ingested late delists nothing seen since and moves no sighting back', async () => {
