@@ -73,6 +73,8 @@ interface StagedFile {
   from: { bytes: number; lines: number };
   end: { bytes: number; lines: number };
   batch: IncomingBatch;
+  /** Quarantined lines staged into `incoming`. */
+  invalidLines: number;
   runId: string | null;
   trailer?: RunEnd;
   timings: Record<string, number>;
@@ -173,7 +175,7 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
     await client.query(Q('create_incoming'));
     // A file of a source with known keys is mostly unchanged lines: they go without their data.
     const staged: StagedFile = {
-      client, opts, result, ledgerId: entry.id, from, end: from, runId: null, timings,
+      client, opts, result, ledgerId: entry.id, from, end: from, runId: null, timings, invalidLines: 0,
       batch: { records: 0, keys: new BatchKeys(), payloadFile: known ? opts.file : undefined },
     };
     // A first crawl of a source is read when it applies, under the source's lock, and lands its
@@ -196,7 +198,8 @@ async function stageIncoming(staged: StagedFile, lap: (name: string) => void): P
     (line) =>
       toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, withoutData ? { withoutData: { start: line.startOffset, end: line.endOffset - 1 } } : {}),
     (r) => {
-      if (r.copy && r.reason === undefined) batch.records++;
+      if (r.reason !== undefined) staged.invalidLines++;
+      else if (r.copy) batch.records++;
       return r.copy;
     },
   );
@@ -247,7 +250,7 @@ async function stageFirstCrawl(staged: StagedFile, kind: { source: string; entit
     failpoint('ingest.after-copy');
     return;
   }
-  Object.assign(staged, { end: staged.from, runId: null, trailer: undefined, batch: { records: 0, keys: new BatchKeys() } });
+  Object.assign(staged, { end: staged.from, runId: null, trailer: undefined, invalidLines: 0, batch: { records: 0, keys: new BatchKeys() } });
   staged.result.lines = 0;
   await stageIncoming(staged, lap);
 }
@@ -314,6 +317,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   await client.query('SET LOCAL enable_seqscan = on');
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
+  staged.invalidLines = quarantined.length;
   staged.landedAsRead = true;
   return true;
 }
@@ -330,8 +334,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const seq = (staged.applySeq ??= await nextApplySeq(client));
     if (!staged.firstCrawl) await checkHashVersion(client);
     lap('lock');
-    const quarantined = await client.query(Q('quarantine_invalid'), [id]);
-    result.quarantined = quarantined.rowCount ?? 0;
+    if (staged.invalidLines > 0) result.quarantined = (await client.query(Q('quarantine_invalid'), [id])).rowCount ?? 0;
     const plan = trailer ? await planRunEnd(client, id, trailer, opts.delistMaxMissingShare) : undefined;
     const records = staged.batch.records;
     const sighted = plan ? { source: plan.source, partitions: plan.sightings.map((s) => s.partition) } : undefined;
