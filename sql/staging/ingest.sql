@@ -56,16 +56,12 @@ GROUP BY i.key_hash
 HAVING count(*) > 1
 
 -- name: count_keys
--- How many keys the file's sources and entities ($1, $2: parallel arrays) have, counting no
--- further than $3. None: nothing to compare with (a source's first crawl, a rebuild), and the
--- lookups below are skipped. Few against the file's lines: looking each line up in the index
--- beats hashing the sources' key states. Index probes only, never a scan of key_state.
-SELECT count(*)::int AS n FROM (
-  SELECT 1
-  FROM unnest($1::text[], $2::text[]) AS f(source, entity)
-  JOIN staging.key_state s ON s.source = f.source AND s.entity = f.entity
-  LIMIT $3
-) k
+-- How many keys the file's sources and entities ($1, $2: parallel arrays) have. None: nothing to
+-- compare with (a source's first crawl, a rebuild), and the lookups below are skipped. Few against
+-- the file's lines: looking each line up in the index beats hashing the sources' key states.
+SELECT coalesce(sum(c.keys), 0)::bigint AS n
+FROM unnest($1::text[], $2::text[]) AS f(source, entity)
+JOIN staging.key_counts c ON c.source = f.source AND c.entity = f.entity
 
 -- name: match
 -- One pass over the file's lines against their keys' states. The daily case, a key seen once in the
@@ -217,10 +213,17 @@ JOIN (
 -- name: insert_first_key_state_from_versions
 -- The key states of a first crawl's file that was COPYed straight into versions: its rows are the
 -- ones above id $1 (the highest before the COPY) from raw file $2; $3 is this apply's sequence number.
-INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
-SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at, $3
-FROM staging.versions
-WHERE id > $1 AND raw_file_id = $2
+-- Counted in staging.key_counts, as insert_key_state does.
+WITH added AS (
+  INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+  SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at, $3
+  FROM staging.versions
+  WHERE id > $1 AND raw_file_id = $2
+  RETURNING source, entity
+)
+INSERT INTO staging.key_counts AS c (source, entity, keys)
+SELECT source, entity, count(*) FROM added GROUP BY source, entity
+ON CONFLICT (source, entity) DO UPDATE SET keys = c.keys + EXCLUDED.keys
 
 -- name: update_key_state
 -- Keys in segments: their new version number, hash and last_seen_at ($1: this apply's sequence number).
@@ -234,10 +237,17 @@ FROM key_changes k
 WHERE k.cur_version IS NOT NULL AND s.source = k.source AND s.entity = k.entity AND s.key = k.key
 
 -- name: insert_key_state
-INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
-SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen, $2
-FROM key_changes
-WHERE cur_version IS NULL
+-- New keys, counted in staging.key_counts.
+WITH added AS (
+  INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+  SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen, $2
+  FROM key_changes
+  WHERE cur_version IS NULL
+  RETURNING source, entity
+)
+INSERT INTO staging.key_counts AS c (source, entity, keys)
+SELECT source, entity, count(*) FROM added GROUP BY source, entity
+ON CONFLICT (source, entity) DO UPDATE SET keys = c.keys + EXCLUDED.keys
 
 -- name: previous_complete_count
 -- The record count of the last complete, trusted crawl of this partition before this one.

@@ -446,7 +446,7 @@ export async function applyIncoming(
   // sources' key states ~0.5 µs a key; the planner cannot tell (temp tables have no statistics: it
   // takes a file for a few hundred lines and always probes), so Node chooses.
   const hashLimit = batch.records * HASH_JOIN_KEYS_PER_LINE;
-  const keys = (await run<{ n: number }>('count_keys', [sources, entities, hashLimit + 1])).rows[0]!.n;
+  const keys = Number((await run<{ n: string }>('count_keys', [sources, entities])).rows[0]!.n);
   let newVersions = 0;
   let compare = batch.records;
   let gone: number | undefined;
@@ -536,8 +536,8 @@ async function firstRecordKind(file: string, from: { bytes: number; lines: numbe
  * unchanged. A wrong guess costs time only: every line is judged the same either way.
  */
 async function sourceIsKnown(client: pg.PoolClient, kind: { source: string; entity: string }): Promise<boolean> {
-  const { rows } = await client.query<{ n: number }>(Q('count_keys'), [[kind.source], [kind.entity], 1]);
-  return rows[0]!.n > 0;
+  const { rows } = await client.query<{ n: string }>(Q('count_keys'), [[kind.source], [kind.entity]]);
+  return Number(rows[0]!.n) > 0;
 }
 
 /** This apply's place in the order of applies; taken once its sources' locks are held. */

@@ -9,6 +9,7 @@ import type { Database } from '../../src/db/database.ts';
 import { CURRENCY_EXPONENT, MAX_AMOUNT, parsePrice, PriceParseError } from '../../src/lib/money.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
+import { keyCounts } from '../helpers/data-state.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
@@ -186,6 +187,8 @@ describe(`change detection against a model (seed ${SEED})`, () => {
           actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
         }
         expect(actual).toEqual(model(files));
+        const counts = await keyCounts(database.pool);
+        expect(counts.kept).toEqual(counts.actual);
       }),
       { seed: SEED, numRuns: 60 },
     );

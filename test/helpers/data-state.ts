@@ -48,3 +48,12 @@ export function publishedManifest(root: string): { generated_at: string; files: 
   }
   return manifest;
 }
+
+/** What staging.key_counts says, and what it should: the rows of staging.key_state per source and entity. */
+export async function keyCounts(pool: Database['pool']): Promise<{ kept: string[]; actual: string[] }> {
+  const q = async (sql: string) => (await pool.query<{ source: string; entity: string; n: string }>(sql)).rows.map((r) => `${r.source}/${r.entity}: ${r.n}`);
+  return {
+    kept: await q('SELECT source, entity, keys AS n FROM staging.key_counts ORDER BY source, entity'),
+    actual: await q('SELECT source, entity, count(*) AS n FROM staging.key_state GROUP BY source, entity ORDER BY source, entity'),
+  };
+}

@@ -12,6 +12,7 @@ import { BatchKeys } from '../../src/staging/batch-keys.ts';
 import { applyIncoming, COPY_INCOMING, ingestFile, nextApplySeq, payloadRow, toIncomingRow } from '../../src/staging/ingest.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
 import { freshDatabaseEachTest } from '../helpers/test-database.ts';
+import { keyCounts } from '../helpers/data-state.ts';
 import { writeRawFile, type Obs } from '../helpers/raw-files.ts';
 
 const fresh = freshDatabaseEachTest('ingest');
@@ -316,6 +317,7 @@ describe('staging semantics', () => {
     const { rows } = await fresh.database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
     // 200 first versions + keys divisible by 7 change on day 2 and day 3: 29 * 2.
     expect(rows[0]).toEqual({ n: 200 + 29 * 2, d: 200 + 29 * 2 });
+    expect((await keyCounts(fresh.database.pool)).kept).toEqual(['shop/offer: 200']);
   });
 
   it('a file of a known source reads again, in batches, the lines that become versions', async () => {
@@ -386,6 +388,10 @@ describe('staging semantics', () => {
     const mixed = await ingest(write('mixed.jsonl', [line('two', 'a', 1), line('three', 'a', 2), line('two', 'b', 3)]));
     const twice = await ingest(write('twice.jsonl', [line('four', 'a', 1), line('four', 'a', 1), line('four', 'b', 2)]));
     expect([plain, mixed, twice].map((r) => [r.records, r.newVersions, r.quarantined])).toEqual([[2, 2, 1], [3, 3, 0], [3, 2, 0]]);
+    // Both ways of landing count the keys they add.
+    const counts = await keyCounts(fresh.database.pool);
+    expect(counts.kept).toEqual(['four/offer: 2', 'one/offer: 2', 'three/offer: 1', 'two/offer: 2']);
+    expect(counts.kept).toEqual(counts.actual);
     const { rows } = await fresh.database.pool.query(
       `SELECT v.source, v.key, v.version, v.raw_line, s.version AS state_version, s.hash = v.hash AS same_hash
        FROM staging.versions v JOIN staging.key_state s USING (source, entity, key) ORDER BY v.source, v.key`,
