@@ -213,16 +213,15 @@ JOIN (
 -- name: insert_first_key_state_from_versions
 -- The key states of a first crawl's file that was COPYed straight into versions: its rows are the
 -- ones above id $1 (the highest before the COPY) from raw file $2; $3 is this apply's sequence number.
--- Counted in staging.key_counts, as insert_key_state does.
-WITH added AS (
-  INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
-  SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at, $3
-  FROM staging.versions
-  WHERE id > $1 AND raw_file_id = $2
-  RETURNING source, entity
-)
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_at, $3
+FROM staging.versions
+WHERE id > $1 AND raw_file_id = $2
+
+-- name: count_first_keys
+-- The keys a first crawl added ($3 of source $1, entity $2), all of one kind.
 INSERT INTO staging.key_counts AS c (source, entity, keys)
-SELECT source, entity, count(*) FROM added GROUP BY source, entity
+VALUES ($1, $2, $3)
 ON CONFLICT (source, entity) DO UPDATE SET keys = c.keys + EXCLUDED.keys
 
 -- name: update_key_state

@@ -313,8 +313,9 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // (a new database, or rows since the last analyze), and a scan of the whole table would read
   // every version of every source for one file's rows.
   await client.query('SET LOCAL enable_seqscan = off');
-  await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
+  const added = await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
   await client.query('SET LOCAL enable_seqscan = on');
+  await client.query(Q('count_first_keys'), [kind.source, kind.entity, added.rowCount]);
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
   staged.invalidLines = quarantined.length;
