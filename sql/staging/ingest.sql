@@ -264,11 +264,13 @@ ON CONFLICT (raw_file_id, partition) DO NOTHING
 -- name: new_sightings
 -- The partitions ($2) of source $1 that this complete, trusted crawl sees later than their current
 -- sighting, and when: its last valid observation there (its finish, $3, if this part of the file
--- has none). A replay, or an older crawl ingested late, is no new sighting.
-SELECT p.partition, coalesce(m.seen_at, $3) AS seen_at
+-- has none). Node noted the latest observation times per partition ($4, $5: parallel arrays, a
+-- partition's ties at the latest millisecond all given). A replay, or an older crawl ingested late,
+-- is no new sighting. seen_at is text: Node's Date would drop its microseconds.
+SELECT p.partition, coalesce(m.seen_at, $3)::text AS seen_at
 FROM unnest($2::text[]) AS p(partition)
 LEFT JOIN (
-  SELECT partition, max(observed_at) AS seen_at FROM incoming WHERE reason IS NULL AND source = $1 GROUP BY partition
+  SELECT partition, max(at::timestamptz) AS seen_at FROM unnest($4::text[], $5::text[]) AS o(partition, at) GROUP BY partition
 ) m USING (partition)
 LEFT JOIN staging.partition_sightings w ON w.source = $1 AND w.partition = p.partition
 WHERE w.seen_at IS NULL OR w.seen_at < coalesce(m.seen_at, $3)

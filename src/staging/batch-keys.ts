@@ -1,5 +1,6 @@
 // What Node learns about a batch's keys while it reads them, so Postgres need not scan for it:
-// which keys may repeat in the batch, and which sources and entities the batch holds.
+// which keys may repeat in the batch, which sources and entities the batch holds, and when each
+// source partition was last observed.
 
 /** 2^24 bits (2 MB) whatever the batch size: more keys only mean more false "maybe repeated". */
 const BITS = 1 << 24;
@@ -7,6 +8,8 @@ const BITS = 1 << 24;
 export class BatchKeys {
   private readonly bits = new Uint32Array(BITS / 32);
   private readonly kinds = new Map<string, Set<string>>();
+  private readonly observed = new Map<string, { source: string; partition: string; ms: number; texts: Set<string> }>();
+  private lastObservedLine = { source: '', partition: '', at: '' };
 
   /**
    * Notes a valid record's key and tells whether its key hash may have been noted before. Never
@@ -23,6 +26,36 @@ export class BatchKeys {
     const seen = (this.bits[word]! & mask) !== 0;
     this.bits[word]! |= mask;
     return seen;
+  }
+
+  /**
+   * Notes a valid record's observation time. Per source partition it keeps the latest to the
+   * millisecond, with every distinct text that ties there: Postgres, which keeps microseconds, takes
+   * the latest of those (`lastObserved`). Records of a page share their time: a repeat is one compare.
+   */
+  noteObserved(source: string, partition: string, at: string): void {
+    const last = this.lastObservedLine;
+    if (at === last.at && partition === last.partition && source === last.source) return;
+    this.lastObservedLine = { source, partition, at };
+    const id = `${source}\u0000${partition}`;
+    const ms = Date.parse(at);
+    const latest = this.observed.get(id);
+    if (!latest || ms > latest.ms) this.observed.set(id, { source, partition, ms, texts: new Set([at]) });
+    else if (ms === latest.ms) latest.texts.add(at);
+  }
+
+  /** The latest observation times of a source's partitions, as parallel arrays (a partition may come more than once). */
+  lastObserved(source: string): { partitions: string[]; at: string[] } {
+    const partitions: string[] = [];
+    const at: string[] = [];
+    for (const o of this.observed.values()) {
+      if (o.source !== source) continue;
+      for (const text of o.texts) {
+        partitions.push(o.partition);
+        at.push(text);
+      }
+    }
+    return { partitions, at };
   }
 
   /** The batch's distinct (source, entity) pairs as two parallel arrays, for unnest() in SQL. */

@@ -336,7 +336,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     if (!staged.firstCrawl) await checkHashVersion(client);
     lap('lock');
     if (staged.invalidLines > 0) result.quarantined = (await client.query(Q('quarantine_invalid'), [id])).rowCount ?? 0;
-    const plan = trailer ? await planRunEnd(client, id, trailer, opts.delistMaxMissingShare) : undefined;
+    const plan = trailer ? await planRunEnd(client, id, trailer, staged.batch.keys, opts.delistMaxMissingShare) : undefined;
     const records = staged.batch.records;
     const sighted = plan ? { source: plan.source, partitions: plan.sightings.map((s) => s.partition) } : undefined;
     const delisting = plan?.delisting.length ? { source: plan.source, partitions: plan.delisting, startedAt: trailer!.started_at } : undefined;
@@ -552,16 +552,16 @@ interface RunEndPlan {
   source: string;
   collapsed: string[];
   delisting: string[];
-  /** Delisting partitions this crawl sees later than their current sighting, with when. */
-  sightings: { partition: string; seen_at: Date }[];
+  /** Delisting partitions this crawl sees later than their current sighting, with when (timestamptz text: a Date would drop microseconds). */
+  sightings: { partition: string; seen_at: string }[];
 }
 
 /**
  * Records a run's partitions and judges them: a complete crawl's partitions delist what it did not
  * see, unless their record count collapsed; those it sees later than anything before become their
- * partition's sighting.
+ * partition's sighting, at its last valid observation there (`keys`: what Node noted of its lines).
  */
-async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, maxMissingShare: number): Promise<RunEndPlan> {
+async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, keys: BatchKeys, maxMissingShare: number): Promise<RunEndPlan> {
   const keyless = await client.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM staging.quarantine WHERE raw_file_id = $1 AND key IS NULL',
     [rawFileId],
@@ -578,8 +578,9 @@ async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd,
     if (isCollapsed) collapsed.push(partition);
     else if (complete) delisting.push(partition);
   }
+  const observed = keys.lastObserved(end.source);
   const sightings = delisting.length
-    ? (await client.query<{ partition: string; seen_at: Date }>(Q('new_sightings'), [end.source, delisting, end.finished_at])).rows
+    ? (await client.query<{ partition: string; seen_at: string }>(Q('new_sightings'), [end.source, delisting, end.finished_at, observed.partitions, observed.at])).rows
     : [];
   return { source: end.source, collapsed, delisting, sightings };
 }
@@ -703,6 +704,7 @@ export function toIncomingRow(
   const data = opts.withoutData ? '\\N\t\\N' : payloadColumns(payload!);
   const hashOfKey = keyHash(r.source, r.entity, r.key);
   const seenBefore = keys.note(r.source, r.entity, hashOfKey) ? 't' : 'f';
+  keys.noteObserved(r.source, r.partition, r.observed_at);
   // Rows are written out rather than through copyRow: this runs for every line. JSON text holds no
   // raw tab or newline, and observed_at was checked, so only some fields need escaping.
   if (opts.firstVersionOf !== undefined) {

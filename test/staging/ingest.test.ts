@@ -250,6 +250,30 @@ describe('staging semantics', () => {
     expect((await versions('c')).map((v) => [v.delisted, v.last_seen_at.toISOString()])).toEqual([[false, T(2, 7)], [true, T(4)]]);
   });
 
+  it("a partition's sighting is its crawl's last valid observation there, to the microsecond, on either path", async () => {
+    const sighting = async () =>
+      (await fresh.database.pool.query("SELECT to_char(seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS t FROM staging.partition_sightings")).rows.map((r) => r.t);
+    const crawl = (day: number, times: string[]) =>
+      file([
+        ...times.map((at, i) => ({ key: `k${i}`, at, data: price(1) })),
+        // A later line that could not be validated is no observation of the partition.
+        { key: 'bad', at: T(day, 9), data: null, invalid: 'price: unreadable' },
+      ]);
+    const complete = (f: string, day: number) => {
+      // The trailer's finish is later still: the sighting is the last valid observation, not the finish.
+      const lines = fs.readFileSync(f, 'utf8').trim().split('\n');
+      const partitions = { all: lines.length - 2 };
+      fs.appendFileSync(f, `${JSON.stringify({ control: 'end', run_id: JSON.parse(lines[0]!).run_id, source: 'shop', started_at: T(day, 5), finished_at: T(day, 10), complete: true, partitions, pages: 1, records: partitions.all, invalid: 1, failed_requests: 0, budget_cut: false })}\n`);
+      return f;
+    };
+    // A first crawl (landed as read): two times in one millisecond, and one in another notation.
+    await ingest(complete(crawl(1, ['2026-01-01T06:00:00.000400Z', '2026-01-01T06:00:00.000700Z', '2026-01-01T08:00:00.000+02:00']), 1));
+    expect(await sighting()).toEqual(['2026-01-01 06:00:00.000700']);
+    // A known source's file.
+    await ingest(complete(crawl(2, ['2026-01-02T06:00:00.000900Z', '2026-01-02T06:00:00.000100Z', '2026-01-02T06:00:00Z']), 2));
+    expect(await sighting()).toEqual(['2026-01-02 06:00:00.000900']);
+  });
+
   it('a small file of a large source finds its keys by index, with the same outcome', async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
     await ingest(file(keys.map((key) => ({ key, at: T(1), data: price(1) })), true));
