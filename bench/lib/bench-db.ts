@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 
-export async function benchDatabase(name: string): Promise<{ database: Database; config: Config; url: string; close(): Promise<void> }> {
+export async function benchDatabase(name: string): Promise<{ database: Database; config: Config; url: string; embedded: boolean; close(): Promise<void> }> {
   const base = loadConfig();
   const admin = await openDatabase(base, silentLogger, { migrate: false });
   const dbName = `trawl_bench_${name}`;
@@ -18,6 +18,7 @@ export async function benchDatabase(name: string): Promise<{ database: Database;
     database,
     config,
     url: url.toString(),
+    embedded: !base.databaseUrl,
     async close() {
       await database.close();
       await admin.pool.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`);
