@@ -312,9 +312,9 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // The rows just landed are the top of the id index; versions' statistics may not know them yet
   // (a new database, or rows since the last analyze), and a scan of the whole table would read
   // every version of every source for one file's rows.
-  await client.query('SET LOCAL enable_seqscan = off');
-  const added = await client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]);
-  await client.query('SET LOCAL enable_seqscan = on');
+  const added = await without(client, 'seqscan', () =>
+    client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]),
+  );
   await client.query(Q('count_first_keys'), [kind.source, kind.entity, added.rowCount]);
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
@@ -373,6 +373,18 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
   } finally {
     client.release();
   }
+}
+
+/**
+ * Runs one statement with a scan or join method of the planner off, where statistics mislead it
+ * (temp tables have none; rows just landed are not in them); the rest of the transaction keeps it.
+ */
+async function without<T>(client: pg.PoolClient, method: 'seqscan' | 'nestloop', statement: () => Promise<T>): Promise<T> {
+  // set_config(…, true) is SET LOCAL.
+  await client.query("SELECT set_config($1, 'off', true)", [`enable_${method}`]);
+  const result = await statement();
+  await client.query("SELECT set_config($1, 'on', true)", [`enable_${method}`]);
+  return result;
 }
 
 /** Records into `timings` the milliseconds since the previous lap (or the start) under each name. */
@@ -458,9 +470,9 @@ export async function applyIncoming(
     // Hashing reads all the sources' key states: those of the delisting partitions that no line
     // names come out of the same join.
     const delist = hashJoin && delisting && sources.includes(delisting.source) ? delisting : undefined;
-    await client.query(hashJoin ? 'SET LOCAL enable_nestloop = off' : 'SET LOCAL enable_nestloop = on');
-    await run('match', [sources, sighted?.source ?? null, sighted?.partitions ?? [], delist?.source ?? null, delist?.partitions ?? [], delist?.startedAt ?? null, hashJoin]);
-    await client.query('SET LOCAL enable_nestloop = on');
+    const match = () =>
+      run('match', [sources, sighted?.source ?? null, sighted?.partitions ?? [], delist?.source ?? null, delist?.partitions ?? [], delist?.startedAt ?? null, hashJoin]);
+    await (hashJoin ? without(client, 'nestloop', match) : match());
     const matched = (await run<{ touch: number; compare: number; gone: number }>('count_matched')).rows[0]!;
     if (matched.touch > 0) await run('touch_unchanged', [applySeq]);
     if (delist) gone = matched.gone;
@@ -604,9 +616,7 @@ async function applyRunEnd(
     if (found === undefined) {
       // Most of a partition's keys are in the file, and key_state's statistics may predate its
       // keys (a first crawl): a nested loop would scan `incoming` once per key.
-      await client.query('SET LOCAL enable_nestloop = off');
-      await client.query(Q('find_delisted'), [end.source, plan.delisting, end.started_at]);
-      await client.query('SET LOCAL enable_nestloop = on');
+      await without(client, 'nestloop', () => client.query(Q('find_delisted'), [end.source, plan.delisting, end.started_at]));
     }
     await client.query(Q('spare_quarantined'), [rawFileId]);
     await client.query(Q('close_delisted'), [end.finished_at]);
