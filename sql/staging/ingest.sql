@@ -56,9 +56,10 @@ GROUP BY i.key_hash
 HAVING count(*) > 1
 
 -- name: count_keys
--- How many keys the file's sources and entities ($1, $2: parallel arrays) have. None: nothing to
--- compare with (a source's first crawl, a rebuild), and the lookups below are skipped. Few against
--- the file's lines: looking each line up in the index beats hashing the sources' key states.
+-- How many keys the file's sources and entities ($1, $2: parallel arrays) have (staging.key_counts,
+-- kept by triggers on key_state). None: nothing to compare with (a source's first crawl, a
+-- rebuild), and the lookups below are skipped. Few against the file's lines: looking each line up
+-- in the index beats hashing the sources' key states.
 SELECT coalesce(sum(c.keys), 0)::bigint AS n
 FROM unnest($1::text[], $2::text[]) AS f(source, entity)
 JOIN staging.key_counts c ON c.source = f.source AND c.entity = f.entity
@@ -218,12 +219,6 @@ SELECT source, entity, key, partition, 1, hash, hash_version, false, last_seen_a
 FROM staging.versions
 WHERE id > $1 AND raw_file_id = $2
 
--- name: count_first_keys
--- The keys a first crawl added ($3 of source $1, entity $2), all of one kind.
-INSERT INTO staging.key_counts AS c (source, entity, keys)
-VALUES ($1, $2, $3)
-ON CONFLICT (source, entity) DO UPDATE SET keys = c.keys + EXCLUDED.keys
-
 -- name: update_key_state
 -- Keys in segments: their new version number, hash and last_seen_at ($1: this apply's sequence number).
 UPDATE staging.key_state s
@@ -236,17 +231,10 @@ FROM key_changes k
 WHERE k.cur_version IS NOT NULL AND s.source = k.source AND s.entity = k.entity AND s.key = k.key
 
 -- name: insert_key_state
--- New keys, counted in staging.key_counts.
-WITH added AS (
-  INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
-  SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen, $2
-  FROM key_changes
-  WHERE cur_version IS NULL
-  RETURNING source, entity
-)
-INSERT INTO staging.key_counts AS c (source, entity, keys)
-SELECT source, entity, count(*) FROM added GROUP BY source, entity
-ON CONFLICT (source, entity) DO UPDATE SET keys = c.keys + EXCLUDED.keys
+INSERT INTO staging.key_state (source, entity, key, partition, version, hash, hash_version, delisted, last_seen_at, written_seq)
+SELECT source, entity, key, partition, new_versions, last_hash, $1, false, last_seen, $2
+FROM key_changes
+WHERE cur_version IS NULL
 
 -- name: previous_complete_count
 -- The record count of the last complete, trusted crawl of this partition before this one.

@@ -312,10 +312,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   // The rows just landed are the top of the id index; versions' statistics may not know them yet
   // (a new database, or rows since the last analyze), and a scan of the whole table would read
   // every version of every source for one file's rows.
-  const added = await without(client, 'seqscan', () =>
-    client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]),
-  );
-  await client.query(Q('count_first_keys'), [kind.source, kind.entity, added.rowCount]);
+  await without(client, 'seqscan', () => client.query(Q('insert_first_key_state_from_versions'), [before[0]!.id, staged.ledgerId, staged.applySeq]));
   // Quarantined lines go through `incoming` as in any file.
   await pipeline(Readable.from(quarantined.length ? [quarantined.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
   staged.invalidLines = quarantined.length;
