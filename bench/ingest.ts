@@ -88,14 +88,20 @@ function writeDay(dir: string, records: number, day: number, copyFile?: string):
   return files;
 }
 
-/** A checkpoint, where the server allows it (superuser or pg_checkpoint); else a warning. */
-async function checkpoint(url: string): Promise<void> {
+/**
+ * Settles the database before a phase. VACUUM (ANALYZE): between two daily crawls autovacuum has long
+ * finished with the day before's writes; here an autovacuum worker otherwise went on into the next
+ * phases for half a minute after (b), and (c) moved 0.81-1.12x between two runs. Then a checkpoint,
+ * where the server allows it (superuser or pg_checkpoint); else a warning.
+ */
+async function settle(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('CHECKPOINT');
-  } catch (err) {
-    console.error(`ingest bench: no CHECKPOINT before the phase (${(err as Error).message}): figures may include another phase's writes`);
+    await client.query('VACUUM (ANALYZE)');
+    await client.query('CHECKPOINT').catch((err: unknown) => {
+      console.error(`ingest bench: no CHECKPOINT before the phase (${(err as Error).message}): figures may include another phase's writes`);
+    });
   } finally {
     await client.end();
   }
@@ -122,7 +128,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     // its own writes. The baseline still moves on a shared VM: (a) runs before each phase, and the
     // ratios are to the median of the three.
     const phase = async (label: string, args: string[]) => {
-      await checkpoint(url);
+      await settle(url);
       console.error(`ingest bench: ${label}`);
       return runChild('bench/ingest-child.ts', args);
     };
@@ -142,14 +148,35 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     const rate = (r: Record<string, number>) => records / (r.ms! / 1000);
     const copyRates = copies.map((a) => a.rows! / (a.ms! / 1000));
     const copyRate = [...copyRates].sort((x, y) => x - y)[1]!;
+    const cores = os.cpus().length;
+    // What bounds a phase: CPU per record of Node and of this machine's Postgres, and how many of
+    // the cores the phase kept busy (every one busy: only costing less per record goes faster).
+    const perRecord = (ms: number | undefined, n: number) => (ms === undefined ? undefined : round((ms * 1000) / n, 1));
+    const cpu = (r: Record<string, number>, n: number) => ({
+      node: perRecord(r.cpuMs, n)!,
+      postgres: perRecord(r.postgresMs, n),
+      busy: round(r.busy! * cores, 2),
+    });
+    const cpuColumns = (c: ReturnType<typeof cpu>) => ({
+      'Node CPU us/rec': c.node,
+      'PG CPU us/rec': c.postgres ?? '-',
+      'cores busy': `${c.busy} of ${cores}`,
+    });
+    const copyCpu = copies.map((a) => cpu(a, a.rows!));
+    const [cb, cc, cd] = [cpu(b, records), cpu(c, records), cpu(d, records)];
     const rows = [
-      ...copyRates.map((r, i) => ({ phase: `(a) plain COPY, no index, run ${i + 1}`, 'records/s': Math.round(r), 'x COPY': round(r / copyRate), target: '-', 'peak RSS MB': round(copies[i]!.rssMb!, 0) })),
-      { phase: '(a) median: the baseline', 'records/s': Math.round(copyRate), 'x COPY': 1, target: '-', 'peak RSS MB': '-' },
-      { phase: '(b) first ingest', 'records/s': Math.round(rate(b)), 'x COPY': round(rate(b) / copyRate), target: '>= 0.5', 'peak RSS MB': round(b.rssMb!, 0) },
-      { phase: '(c) next day, unchanged', 'records/s': Math.round(rate(c)), 'x COPY': round(rate(c) / copyRate), target: '>= 1', 'peak RSS MB': round(c.rssMb!, 0) },
-      { phase: '(d) next day, 1% changed', 'records/s': Math.round(rate(d)), 'x COPY': round(rate(d) / copyRate), target: '>= 0.8', 'peak RSS MB': round(d.rssMb!, 0) },
+      ...copyRates.map((r, i) => ({ phase: `(a) plain COPY, no index, run ${i + 1}`, 'records/s': Math.round(r), 'x COPY': round(r / copyRate), target: '-', ...cpuColumns(copyCpu[i]!), 'peak RSS MB': round(copies[i]!.rssMb!, 0) })),
+      { phase: '(a) median: the baseline', 'records/s': Math.round(copyRate), 'x COPY': 1, target: '-', 'Node CPU us/rec': '', 'PG CPU us/rec': '', 'cores busy': '', 'peak RSS MB': '-' },
+      { phase: '(b) first ingest', 'records/s': Math.round(rate(b)), 'x COPY': round(rate(b) / copyRate), target: '>= 0.5', ...cpuColumns(cb), 'peak RSS MB': round(b.rssMb!, 0) },
+      { phase: '(c) next day, unchanged', 'records/s': Math.round(rate(c)), 'x COPY': round(rate(c) / copyRate), target: '>= 1', ...cpuColumns(cc), 'peak RSS MB': round(c.rssMb!, 0) },
+      { phase: '(d) next day, 1% changed', 'records/s': Math.round(rate(d)), 'x COPY': round(rate(d) / copyRate), target: '>= 0.8', ...cpuColumns(cd), 'peak RSS MB': round(d.rssMb!, 0) },
     ];
-    report(`ingest: ${records.toLocaleString()} records, ${(bytes / records).toFixed(0)} bytes per COPY row, 5 sources, ${os.cpus().length} cores, ${server}`, rows, {
+    const cpuFigures = (name: string, c: ReturnType<typeof cpu>) => ({
+      [`${name}_node_cpu_us_per_record`]: c.node,
+      ...(c.postgres === undefined ? {} : { [`${name}_postgres_cpu_us_per_record`]: c.postgres }),
+      [`${name}_cores_busy`]: c.busy,
+    });
+    report(`ingest: ${records.toLocaleString()} records, ${(bytes / records).toFixed(0)} bytes per COPY row, 5 sources, ${cores} cores, ${server}`, rows, {
       records,
       server,
       copy_records_per_s: Math.round(copyRate),
@@ -161,6 +188,10 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
       ratio_unchanged: round(rate(c) / copyRate),
       ratio_changed: round(rate(d) / copyRate),
       peak_rss_mb: round(Math.max(b.rssMb!, c.rssMb!, d.rssMb!), 0),
+      ...cpuFigures('copy', copyCpu[copyRates.indexOf(copyRate)]!),
+      ...cpuFigures('first', cb),
+      ...cpuFigures('unchanged', cc),
+      ...cpuFigures('changed', cd),
     });
   } finally {
     await close();

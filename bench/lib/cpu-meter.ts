@@ -1,0 +1,69 @@
+// Where a phase's CPU went: the machine's busy share and the CPU of this machine's Postgres processes,
+// read from /proc (Linux). What bounds a phase shows here: a phase that keeps every core busy can
+// only go faster by costing less CPU per record, not by overlapping more.
+import fs from 'node:fs';
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU in 1/100 s on Linux
+const SAMPLE_MS = 200;
+
+export interface CpuUse {
+  /** Busy share of all cores over the phase, 0..1. */
+  busy: number;
+  /** CPU ms of the Postgres processes on this machine; undefined when there are none (a remote server). */
+  postgresMs: number | undefined;
+}
+
+/** Starts measuring; `stop()` returns the use since. */
+export function startCpuMeter(): { stop(): CpuUse } {
+  const machine0 = machineTicks();
+  // Per process, its CPU when first and last seen: a backend may start or exit within the phase.
+  const seen = new Map<number, { first: number; last: number }>();
+  const sample = (initial: boolean) => {
+    for (const [pid, ticks] of postgresTicks()) {
+      const s = seen.get(pid);
+      if (s) s.last = ticks;
+      else seen.set(pid, { first: initial ? ticks : 0, last: ticks });
+    }
+  };
+  sample(true);
+  const timer = setInterval(() => sample(false), SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample(false);
+      const machine = machineTicks();
+      let ticks = 0;
+      for (const s of seen.values()) ticks += s.last - s.first;
+      return {
+        busy: (machine.busy - machine0.busy) / Math.max(1, machine.total - machine0.total),
+        postgresMs: seen.size === 0 ? undefined : ticks * TICK_MS,
+      };
+    },
+  };
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  // idle and iowait
+  return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+}
+
+function postgresTicks(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    const fields = stat.slice(close + 2).split(' ');
+    // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name
+    out.set(Number(name), Number(fields[11]) + Number(fields[12]));
+  }
+  return out;
+}
