@@ -1,5 +1,5 @@
 // Where a phase's CPU went: the machine's busy share and the CPU of this machine's Postgres processes,
-// read from /proc (Linux). What bounds a phase shows here: a phase that keeps every core busy can
+// read from /proc (Linux; elsewhere nothing is measured). What bounds a phase shows here: a phase that keeps every core busy can
 // only go faster by costing less CPU per record, not by overlapping more.
 import fs from 'node:fs';
 
@@ -7,14 +7,15 @@ const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU in 1/100 s on Linux
 const SAMPLE_MS = 200;
 
 export interface CpuUse {
-  /** Busy share of all cores over the phase, 0..1. */
-  busy: number;
+  /** Busy share of all cores over the phase, 0..1; undefined without /proc. */
+  busy: number | undefined;
   /** CPU ms of the Postgres processes on this machine; undefined when there are none (a remote server). */
   postgresMs: number | undefined;
 }
 
 /** Starts measuring; `stop()` returns the use since. */
 export function startCpuMeter(): { stop(): CpuUse } {
+  if (!fs.existsSync('/proc/stat')) return { stop: () => ({ busy: undefined, postgresMs: undefined }) };
   const machine0 = machineTicks();
   // Per process, its CPU when first and last seen: a backend may start or exit within the phase.
   const seen = new Map<number, { first: number; last: number }>();
