@@ -1,6 +1,6 @@
-// Where a phase's CPU went: the machine's busy share and the CPU of this machine's Postgres processes,
-// read from /proc (Linux; elsewhere nothing is measured). What bounds a phase shows here: a phase that keeps every core busy can
-// only go faster by costing less CPU per record, not by overlapping more.
+// Where a phase's CPU went: the machine's busy share and the CPU of this machine's Postgres
+// processes, read from /proc (Linux; elsewhere nothing is measured). A phase that keeps every core
+// busy can only go faster by costing less CPU per record, not by overlapping more.
 import fs from 'node:fs';
 
 const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU in 1/100 s on Linux
@@ -44,7 +44,8 @@ export function startCpuMeter(): { stop(): CpuUse } {
 }
 
 function machineTicks(): { busy: number; total: number } {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user, nice, system, idle, iowait, irq, softirq, steal (guest time is already in user)
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   // idle and iowait
   return { busy: total - fields[3]! - (fields[4] ?? 0), total };
