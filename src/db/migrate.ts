@@ -1,21 +1,33 @@
 // Schema changes are plain SQL files in migrations/, applied by node-pg-migrate under its advisory lock.
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
+import { messageOf } from '../lib/errors.ts';
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../migrations');
 
 /** Applies pending migrations; returns the names applied. Concurrent callers wait for each other. */
 export async function migrateUp(databaseUrl: string, log: Logger): Promise<string[]> {
-  const applied = await runner({
-    databaseUrl,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'pgmigrations',
-    checkOrder: true,
-    advisoryLockMode: 'wait',
-    log: (msg: string) => log.debug(msg),
-  });
-  for (const m of applied) log.info({ migration: m.name }, 'migration applied');
-  return applied.map((m) => m.name);
+  // The connection is ours, not node-pg-migrate's: it ends its own without waiting and with no error
+  // listener, so a server stopping right after (the embedded one, at the end of a short command)
+  // could reach it before its goodbye did, and crash the process with an unhandled 'error'.
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'trawl migrate' });
+  client.on('error', (err) => log.debug({ err: messageOf(err) }, 'migration connection lost'));
+  await client.connect();
+  try {
+    const applied = await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      checkOrder: true,
+      advisoryLockMode: 'wait',
+      log: (msg: string) => log.debug(msg),
+    });
+    for (const m of applied) log.info({ migration: m.name }, 'migration applied');
+    return applied.map((m) => m.name);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
