@@ -92,9 +92,9 @@ function writeDay(dir: string, records: number, day: number, copyFile?: string):
 
 /**
  * Settles the database before a phase. VACUUM (ANALYZE): between two daily crawls autovacuum has long
- * finished with the day before's writes; here an autovacuum worker otherwise went on into the next
- * phases for half a minute after (b), and (c) moved 0.81-1.12x between two runs. Then a checkpoint,
- * where the server allows it (superuser or pg_checkpoint); else a warning.
+ * finished with the day before's writes; here an autovacuum worker otherwise went on for half a
+ * minute after (b), into (a)'s second run and (c). Then a checkpoint, where the server allows it
+ * (superuser or pg_checkpoint); else a warning.
  */
 async function settle(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
