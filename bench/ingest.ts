@@ -118,7 +118,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
   const days = [writeDay(dir, records, 1, copyFile), writeDay(dir, records, 2), writeDay(dir, records, 3)];
   const bytes = fs.statSync(copyFile).size;
   const { database, url, embedded, close } = await benchDatabase('ingest');
-  // The limit is this server's: builds differ (the embedded server's binaries ran (a) 1.5-1.6x slower
+  // The limit is this server's: builds differ (the embedded server's binaries ran (a) 1.2-1.6x slower
   // than Debian's PostgreSQL 15 here), so the table says which one it measured.
   const { rows: version } = await database.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v");
   const server = `PostgreSQL ${version[0]!.v.split(' ')[0]}${embedded ? ' (embedded)' : ''}`;

@@ -19,8 +19,11 @@ export function startCpuMeter(): { stop(): CpuUse } {
   const machine0 = machineTicks();
   // Per process, its CPU when first and last seen: a backend may start or exit within the phase.
   const seen = new Map<number, { first: number; last: number }>();
+  // The sampling runs in the measured process: each process is read whole once, and after that
+  // only if it is Postgres.
+  const others = new Set<string>();
   const sample = (initial: boolean) => {
-    for (const [pid, ticks] of postgresTicks()) {
+    for (const [pid, ticks] of postgresTicks(others)) {
       const s = seen.get(pid);
       if (s) s.last = ticks;
       else seen.set(pid, { first: initial ? ticks : 0, last: ticks });
@@ -51,10 +54,11 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - fields[3]! - (fields[4] ?? 0), total };
 }
 
-function postgresTicks(): Map<number, number> {
+/** CPU ticks of each Postgres process; `others` collects the pids found not to be Postgres. */
+function postgresTicks(others: Set<string>): Map<number, number> {
   const out = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+    if (others.has(name) || !/^\d+$/.test(name)) continue;
     let stat: string;
     try {
       stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
@@ -62,7 +66,10 @@ function postgresTicks(): Map<number, number> {
       continue; // exited meanwhile
     }
     const close = stat.lastIndexOf(')');
-    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') {
+      others.add(name);
+      continue;
+    }
     const fields = stat.slice(close + 2).split(' ');
     // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name
     out.set(Number(name), Number(fields[11]) + Number(fields[12]));
