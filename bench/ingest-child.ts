@@ -10,12 +10,6 @@ import { createLogger, silentLogger } from '../src/lib/logger.ts';
 import { ingestFiles } from '../src/staging/ingest.ts';
 import { startCpuMeter } from './lib/cpu-meter.ts';
 
-/** This process's CPU (every thread: main, collector, libuv) since `from`. */
-function cpuMs(from: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(from);
-  return (used.user + used.system) / 1000;
-}
-
 const [mode, url, ...rest] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString: url, max: 3 });
 const started = performance.now();
@@ -25,11 +19,9 @@ if (mode === 'copy') {
   await client.query('DROP TABLE IF EXISTS bench_copy');
   await client.query('CREATE TABLE bench_copy (raw_line int, source text, entity text, key text, partition text, observed_at timestamptz, hash bytea, data jsonb, source_fields jsonb, run_id text, reason text, line text)');
   const t = performance.now();
-  const cpu = process.cpuUsage();
   const meter = startCpuMeter();
   await pipeline(fs.createReadStream(rest[0]!), client.query(copyFrom('COPY bench_copy FROM STDIN')));
   out.ms = performance.now() - t;
-  out.cpuMs = cpuMs(cpu);
   Object.assign(out, meter.stop());
   out.rows = (await client.query('SELECT count(*)::int AS n FROM bench_copy')).rows[0].n;
   await client.query('DROP TABLE bench_copy');
@@ -39,14 +31,12 @@ if (mode === 'copy') {
   let records = 0;
   let newVersions = 0;
   const log = mode === 'ingest+timings' ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
-  const cpu = process.cpuUsage();
   const meter = startCpuMeter();
   await ingestFiles(files, { pool, rawDir: rawDir!, spiders: new Map(), delistMaxMissingShare: 0.5, log }, (r) => {
     records += r.records;
     newVersions += r.newVersions;
   });
   out.ms = performance.now() - started;
-  out.cpuMs = cpuMs(cpu);
   Object.assign(out, meter.stop());
   out.records = records;
   out.newVersions = newVersions;

@@ -155,7 +155,7 @@ export async function run(opts: Record<string, string | undefined>): Promise<voi
     // the cores the phase kept busy (every one busy: only costing less per record goes faster).
     const perRecord = (ms: number | undefined, n: number) => (ms === undefined ? undefined : round((ms * 1000) / n, 1));
     const cpu = (r: Record<string, number>, n: number) => ({
-      node: perRecord(r.cpuMs, n)!,
+      node: perRecord(r.processMs, n)!,
       postgres: perRecord(r.postgresMs, n),
       busy: r.busy === undefined ? undefined : round(r.busy * cores, 2),
     });

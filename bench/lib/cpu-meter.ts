@@ -1,12 +1,14 @@
-// Where a phase's CPU went: the machine's busy share and the CPU of this machine's Postgres
-// processes, read from /proc (Linux; elsewhere nothing is measured). A phase that keeps every core
-// busy can only go faster by costing less CPU per record, not by overlapping more.
+// Where a phase's CPU went: this process's, that of this machine's Postgres processes, and the
+// machine's busy share (the last two from /proc: Linux only). A phase that keeps every core busy can
+// only go faster by costing less CPU per record, not by overlapping more.
 import fs from 'node:fs';
 
 const TICK_MS = 1000 / 100; // USER_HZ: /proc reports CPU in 1/100 s on Linux
 const SAMPLE_MS = 200;
 
 export interface CpuUse {
+  /** CPU ms of this process, every thread (main, collector, libuv). */
+  processMs: number;
   /** Busy share of all cores over the phase, 0..1; undefined without /proc. */
   busy: number | undefined;
   /** CPU ms of the Postgres processes on this machine; undefined when there are none (a remote server). */
@@ -15,7 +17,12 @@ export interface CpuUse {
 
 /** Starts measuring; `stop()` returns the use since. */
 export function startCpuMeter(): { stop(): CpuUse } {
-  if (!fs.existsSync('/proc/stat')) return { stop: () => ({ busy: undefined, postgresMs: undefined }) };
+  const process0 = process.cpuUsage();
+  const processMs = () => {
+    const used = process.cpuUsage(process0);
+    return (used.user + used.system) / 1000;
+  };
+  if (!fs.existsSync('/proc/stat')) return { stop: () => ({ processMs: processMs(), busy: undefined, postgresMs: undefined }) };
   const machine0 = machineTicks();
   // Per process, its CPU when first and last seen: a backend may start or exit within the phase.
   const seen = new Map<number, { first: number; last: number }>();
@@ -39,6 +46,7 @@ export function startCpuMeter(): { stop(): CpuUse } {
       let ticks = 0;
       for (const s of seen.values()) ticks += s.last - s.first;
       return {
+        processMs: processMs(),
         busy: (machine.busy - machine0.busy) / Math.max(1, machine.total - machine0.total),
         postgresMs: seen.size === 0 ? undefined : ticks * TICK_MS,
       };
