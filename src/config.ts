@@ -1,4 +1,5 @@
 // The only reader of process.env. Everything else receives a Config.
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EXIT, UserError } from './lib/errors.ts';
@@ -28,6 +29,7 @@ export const ENV_VARS = {
   CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
   RAW_ARCHIVE: 'Copy every finished raw file (gzip) to this s3://<bucket>/<prefix>, so the local disk is not the only copy.',
   SCHEDULES_FILE: 'The schedules: per spider a cron expression, time zone and staleness threshold (default ./schedules.json).',
+  SOURCES_FILE: "What each spider crawls (countries, categories, watchlists), overriding the spiders' defaults (default ./sources.json; a missing file means the defaults).",
   ALERT_WEBHOOK_URL: 'POST a Slack-compatible JSON message here on a failed or stale run and on a collapsed crawl.',
   RAW_RETENTION_DAYS: 'trawl prune deletes raw files older than this, once ingested (and archived when RAW_ARCHIVE is set) (default 90).',
   BODY_RETENTION_DAYS:
@@ -67,6 +69,7 @@ const schema = z.object({
   CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),
   DELIST_MAX_MISSING_SHARE: share.default(0.5),
   SCHEDULES_FILE: z.string().min(1).default('./schedules.json'),
+  SOURCES_FILE: z.string().min(1).default('./sources.json'),
   ALERT_WEBHOOK_URL: z.url().optional(),
   RAW_RETENTION_DAYS: int(1, 36500).default(90),
   BODY_RETENTION_DAYS: int(0, 36500).default(30),
@@ -96,6 +99,9 @@ export interface Config {
   rawArchive: string | undefined;
   failpoint: string | undefined;
   schedulesFile: string;
+  /** Per spider, the scope it crawls, as written in SOURCES_FILE (each spider validates its own entry). */
+  sources: Record<string, Record<string, unknown>>;
+  sourcesFile: string;
   alertWebhookUrl: string | undefined;
   retention: { rawDays: number; bodyDays: number; exportGenerations: number; runsDays: number };
   projectRoot: string;
@@ -139,10 +145,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rawArchive: e.RAW_ARCHIVE,
     failpoint: e.TRAWL_FAILPOINT,
     schedulesFile: path.resolve(cwd, e.SCHEDULES_FILE),
+    sourcesFile: path.resolve(cwd, e.SOURCES_FILE),
+    sources: readSourcesFile(path.resolve(cwd, e.SOURCES_FILE)),
     alertWebhookUrl: e.ALERT_WEBHOOK_URL,
     retention: { rawDays: e.RAW_RETENTION_DAYS, bodyDays: e.BODY_RETENTION_DAYS, exportGenerations: e.EXPORT_GENERATIONS_KEEP, runsDays: e.RUNS_RETENTION_DAYS },
     projectRoot: path.resolve(import.meta.dirname, '..'),
   };
+}
+
+const sourcesSchema = z.record(z.string().regex(/^[a-z0-9_]+$/, 'spider names are lower_snake_case'), z.record(z.string(), z.unknown()));
+
+/** The sources file: an object keyed by spider name. Missing: every spider crawls its default scope. */
+function readSourcesFile(file: string): Record<string, Record<string, unknown>> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UserError(`config: SOURCES_FILE ${file} cannot be read: ${(err as Error).message}`, { exitCode: EXIT.usage });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`config: SOURCES_FILE ${file} is not JSON: ${(err as Error).message}`, { exitCode: EXIT.usage });
+  }
+  const parsed = sourcesSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`config: SOURCES_FILE ${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`, { exitCode: EXIT.usage });
+  }
+  return parsed.data;
 }
 
 /** file:// targets are made absolute against the working directory so every stage agrees on one folder. */

@@ -9,6 +9,8 @@ export interface StoredBody {
   /** Crawlee's unique key of the request: a page fetched twice (a resumed run) is read once, last wins. */
   key: string;
   url: string;
+  /** Where the response came from after redirects (absent in bodies stored before it was kept). */
+  loaded_url?: string;
   label: string;
   userData: Record<string, unknown>;
   fetched_at: string;

@@ -2,16 +2,15 @@
 // into a new raw file, without fetching anything, so a parser bug can be repaired after the fact.
 import fs from 'node:fs';
 import path from 'node:path';
-import { load } from 'cheerio';
 import type { Config } from '../config.ts';
 import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runEndSchema, type RawRecord, type RunEnd } from '../raw/raw-line.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
-import type { EmitInput } from '../spiders/define-spider.ts';
 import { resolveSpiders } from '../spiders/registry.ts';
+import { resolveScope } from '../spiders/lib/scope.ts';
 import { readBodies } from './body-store.ts';
-import { toRawLine } from './run-crawl.ts';
+import { runRoute } from './run-route.ts';
 
 export interface ReparseResult {
   spider: string;
@@ -48,23 +47,17 @@ export async function reparse(opts: { runId: string; config: Config; log: Logger
   const stats = { records: 0, invalid: 0, failed: 0 };
   const partitions: Record<string, number> = {};
   for (const stored of pages) {
-    const route = spider!.routes[stored.label];
-    const lines: RawRecord[] = [];
+    let lines: RawRecord[];
     try {
-      if (!route) throw new Error(`the spider has no route ${stored.label} any more`);
-      await route.handle({
-        request: { url: stored.url, label: stored.label, userData: stored.userData },
-        body: stored.body,
-        $: (route.kind ?? spider!.kind) === 'http' ? undefined : load(stored.body),
-        page: undefined,
-        baseUrl: new URL(stored.url).origin,
-        captured: stored.captured,
-        // The stored pages are the whole frontier: nothing new is fetched.
-        enqueue: async () => undefined,
-        // Observed when fetched, not now.
-        emit: (input: EmitInput) => void lines.push(toRawLine(spider!, input, stored.url, new Date(stored.fetched_at))),
-        log,
-      });
+      if (!spider!.routes[stored.label]) throw new Error(`the spider has no route ${stored.label} any more`);
+      const out = await runRoute(
+        spider!,
+        { url: stored.url, loadedUrl: stored.loaded_url ?? stored.url, label: stored.label, userData: stored.userData, body: stored.body, captured: stored.captured },
+        // Observed when fetched, not now; the stored pages are the whole frontier: nothing new is fetched.
+        { kind: spider!.routes[stored.label]!.kind ?? spider!.kind, baseUrl: new URL(stored.url).origin, scope: resolveScope(spider!, config), at: new Date(stored.fetched_at), log, enqueue: async (r) => r },
+      );
+      if (out.yieldError) throw out.yieldError;
+      lines = out.lines;
     } catch (err) {
       stats.failed++;
       log.error({ url: stored.url, err: (err as Error).message }, 'page could not be parsed');

@@ -8,7 +8,7 @@ import { CheerioCrawler } from '@crawlee/cheerio';
 import { Configuration, log as crawleeLog, LogLevel, Request, RequestQueue } from '@crawlee/core';
 import { HttpCrawler } from '@crawlee/http';
 import type { OptionsInit } from 'got-scraping';
-import { load, type CheerioAPI } from 'cheerio';
+import type { CheerioAPI } from 'cheerio';
 import type { Page } from 'playwright';
 import type { Config } from '../config.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -17,18 +17,21 @@ import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { archiveRawFile } from '../raw/raw-archive.ts';
-import { rawFileRelPath, type RawRecord, type RunEnd } from '../raw/raw-line.ts';
+import { rawFileRelPath, type RunEnd } from '../raw/raw-line.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
 import { BodyWriter, bodyFilePath } from './body-store.ts';
 import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
+import { YieldGuardError } from './crawl-errors.ts';
+import { robotsPolicy } from './robots.ts';
+import { runRoute, type RouteOutput } from './run-route.ts';
 import {
   DEFAULT_POLITENESS,
   type CrawlerKind,
-  type EmitInput,
   type Politeness,
   type SpiderDefinition,
   type SpiderRequest,
 } from '../spiders/define-spider.ts';
+import { resolveScope } from '../spiders/lib/scope.ts';
 
 export interface CrawlOptions {
   spider: SpiderDefinition;
@@ -42,6 +45,8 @@ export interface CrawlOptions {
   maxPages?: number;
   /** Start a new run even if an unfinished one could be resumed (that one is closed as incomplete). */
   fresh?: boolean;
+  /** What to crawl (the spider's validated scope); default: its entry in SOURCES_FILE, else its defaults. */
+  scope?: Record<string, unknown>;
   signal?: AbortSignal;
 }
 
@@ -53,9 +58,16 @@ export interface CrawlResult {
   records: number;
   invalid: number;
   failedRequests: number;
+  /** Pages whose route yielded nothing where it should (counted in failedRequests too). */
+  yieldGuardFailures: number;
   robotsSkipped: number;
+  /** Off-site links handlers enqueued, skipped (they do not make a crawl incomplete). */
+  offSiteSkipped: number;
+  /** Requests refused because they redirected off the allowed domains (these do). */
   offDomainSkipped: number;
   budgetCut: boolean;
+  /** Why the crawl is not complete, in words; empty when it is. */
+  incompleteReasons: string[];
   complete: boolean;
   /** This run continued an unfinished one (a killed crawl). */
   resumed: boolean;
@@ -67,8 +79,15 @@ export interface CrawlResult {
 const OFF_DOMAIN = 'redirect outside the allowed domains';
 const BUDGET_REACHED = 'page budget of this run reached';
 const TOO_LARGE = 'response body over the size limit';
-/** An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run starts. */
+/**
+ * An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run
+ * starts. A spider whose full crawl takes longer (expectedCrawlHours) gets twice its crawl time.
+ */
 export const RESUME_WINDOW_HOURS = 12;
+
+export function resumeWindowHours(spider: Pick<SpiderDefinition, 'expectedCrawlHours'>): number {
+  return Math.max(RESUME_WINDOW_HOURS, 2 * (spider.expectedCrawlHours ?? 0));
+}
 
 /** Seconds to wait before a retry: the server's Retry-After (seconds or a date, capped at 5 minutes), else exponential backoff. */
 export function retryDelaySecs(retryAfter: unknown, retryCount: number, baseSecs: number, now = Date.now()): number {
@@ -108,8 +127,10 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const politeness: Politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };
   const allowedHosts = new Set([...(spider.allowedDomains ?? []), new URL(baseUrl).host]);
   const maxPages = opts.maxPages ?? config.crawlMaxPages;
+  const scope = opts.scope ?? resolveScope(spider, config);
+  const robots = politeness.respectRobotsTxt ? robotsPolicy({ userAgent: config.userAgent, timeoutMs: politeness.requestTimeoutSecs * 1000 }) : undefined;
 
-  const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), opts.fresh ?? false, log);
+  const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), opts.fresh ?? false, resumeWindowHours(spider), log);
   const startedAt = journal?.startedAt ?? clock.now();
   const runId = journal?.runId ?? `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
   const rawRel = rawFileRelPath(spider.name, startedAt, runId);
@@ -117,7 +138,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   if (!journal) writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
   const bodies = config.retention.bodyDays > 0 ? new BodyWriter(bodyFilePath(config.bodiesDir, rawRel)) : undefined;
 
-  const stats = { pages: journal?.done.size ?? 0, records: journal?.records ?? 0, invalid: journal?.invalid ?? 0, failed: 0, robots: 0, offDomain: journal?.offDomain ?? 0, browserMissing: 0 };
+  const stats = { pages: journal?.done.size ?? 0, records: journal?.records ?? 0, invalid: journal?.invalid ?? 0, failed: 0, yieldGuard: 0, robots: 0, offSite: journal?.offDomain ?? 0, offDomain: 0, browserMissing: 0 };
   const partitions: Record<string, number> = { ...journal?.partitions };
   const done = journal?.done ?? new Set<string>();
   if (journal) log.info({ run_id: runId, pages_done: done.size, records: stats.records, cut_bytes: journal.truncatedBytes }, 'resuming an unfinished run');
@@ -142,33 +163,39 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     return q;
   };
 
-  /** What one page produced; written in one go when its handler has finished. */
-  interface PageOutput {
-    lines: RawRecord[];
-    enqueued: SpiderRequest[];
-    offDomain: number;
-  }
-  const enqueue = async (requests: SpiderRequest | SpiderRequest[], from?: PageOutput) => {
-    for (const r of Array.isArray(requests) ? requests : [requests]) {
-      const route = spider.routes[r.label];
-      if (!route) throw new Error(`spider ${spider.name}: no route ${r.label} for ${r.url}`);
+  /** The requests of a page that may be queued: a known route, on-site, allowed by robots.txt. */
+  const accept = async (requests: SpiderRequest[]): Promise<SpiderRequest[]> => {
+    const accepted: SpiderRequest[] = [];
+    for (const r of requests) {
+      if (!spider.routes[r.label]) throw new Error(`spider ${spider.name}: no route ${r.label} for ${r.url}`);
       if (!allowedHosts.has(new URL(r.url).host)) {
-        stats.offDomain++;
-        if (from) from.offDomain++;
-        log.warn({ url: r.url }, 'request outside the allowed domains skipped');
+        stats.offSite++;
+        log.info({ url: r.url }, 'off-site link skipped');
         continue;
       }
-      from?.enqueued.push(r);
+      if (robots && !(await robots.isAllowed(r.url))) {
+        stats.robots++;
+        log.info({ url: r.url, reason: 'robotsTxt' }, 'request skipped');
+        continue;
+      }
+      accepted.push(r);
+    }
+    return accepted;
+  };
+  /** Puts accepted requests on their crawler kind's queue, but for those this run already did. */
+  const queue = async (requests: SpiderRequest[]) => {
+    for (const r of requests) {
       const uniqueKey = new Request({ url: r.url, ...(r.uniqueKey ? { uniqueKey: r.uniqueKey } : {}) }).uniqueKey;
       if (done.has(uniqueKey)) continue;
-      await (await queueFor(route.kind ?? spider.kind)).addRequest({ url: r.url, label: r.label, userData: r.userData ?? {}, uniqueKey });
+      await (await queueFor(spider.routes[r.label]!.kind ?? spider.kind)).addRequest({ url: r.url, label: r.label, userData: r.userData ?? {}, uniqueKey });
     }
   };
+  const enqueue = async (requests: SpiderRequest[]) => queue(await accept(requests));
 
   /** A page's lines and its marker in one write: the file then says the page is done. */
-  const commitPage = (request: { url: string; uniqueKey: string; label?: string; userData: Record<string, unknown> }, out: PageOutput, body: string, captured: { url: string; body: string }[]) => {
-    bodies?.add({ key: request.uniqueKey, url: request.url, label: request.label ?? '', userData: request.userData, fetched_at: clock.now().toISOString(), body, captured });
-    const marker: PageMarker = { control: 'page', key: request.uniqueKey, enqueued: out.enqueued, ...(out.offDomain ? { off_domain: out.offDomain } : {}) };
+  const commitPage = (request: { url: string; uniqueKey: string; label?: string; userData: Record<string, unknown> }, loadedUrl: string, out: RouteOutput, offSite: number, body: string, captured: { url: string; body: string }[]) => {
+    bodies?.add({ key: request.uniqueKey, url: request.url, loaded_url: loadedUrl, label: request.label ?? '', userData: request.userData, fetched_at: clock.now().toISOString(), body, captured });
+    const marker: PageMarker = { control: 'page', key: request.uniqueKey, enqueued: out.enqueued, ...(offSite ? { off_domain: offSite } : {}) };
     failpoint('crawl.before-page-write');
     writer.write([...out.lines.map((l) => JSON.stringify(l)), JSON.stringify(marker)]);
     done.add(request.uniqueKey);
@@ -184,7 +211,12 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
 
   // Responses a browser route asked to capture, per request, registered before navigation.
   const captures = new Map<string, { url: string; body: string }[]>();
-  const handle = async (kind: CrawlerKind, ctx: { request: { url: string; uniqueKey: string; loadedUrl?: string; label?: string; userData: Record<string, unknown> }; $?: CheerioAPI }, body: string, page?: Page) => {
+  const handle = async (
+    kind: CrawlerKind,
+    ctx: { request: { url: string; uniqueKey: string; loadedUrl?: string; label?: string; userData: Record<string, unknown>; noRetry: boolean }; $?: CheerioAPI; response?: unknown },
+    body: string,
+    page?: Page,
+  ) => {
     const { request } = ctx;
     const loaded = request.loadedUrl ?? request.url;
     if (!allowedHosts.has(new URL(loaded).host)) {
@@ -194,27 +226,21 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     }
     // Written by an earlier attempt of this run just before it was killed.
     if (done.has(request.uniqueKey)) return;
-    const route = spider.routes[request.label ?? '']!;
-    const out: PageOutput = { lines: [], enqueued: [], offDomain: 0 };
     const captured = captures.get(request.uniqueKey) ?? [];
-    // Parsed HTML: the Cheerio crawler's own, else parsed on first use.
-    let $ = kind === 'cheerio' ? ctx.$ : undefined;
-    await route.handle({
-      request: { url: request.url, label: request.label ?? '', userData: request.userData },
-      body,
-      get $() {
-        if (kind !== 'http') $ ??= load(body);
-        return $;
-      },
-      page,
-      baseUrl,
-      captured,
-      enqueue: (r) => enqueue(r, out),
-      emit: (input: EmitInput) => void out.lines.push(toRawLine(spider, input, request.url, clock.now())),
-      log,
-    });
+    const offSiteBefore = stats.offSite;
+    const out = await runRoute(
+      spider,
+      { url: request.url, loadedUrl: loaded, label: request.label ?? '', userData: request.userData, body, headers: responseHeaders(ctx.response), captured, $: ctx.$, page },
+      { kind, baseUrl, scope, at: clock.now(), log, enqueue: accept },
+    );
+    if (out.yieldError) {
+      // Not retried: the same answer would yield the same nothing. Nothing it enqueued is followed.
+      request.noRetry = true;
+      throw out.yieldError;
+    }
+    await queue(out.enqueued);
     // The page is on disk before Crawlee marks the request handled. A browser page is kept as rendered.
-    commitPage(request, out, page ? await page.content() : body, captured);
+    commitPage(request, loaded, out, stats.offSite - offSiteBefore, page ? await page.content() : body, captured);
     captures.delete(request.uniqueKey);
     stats.pages++;
     showProgress();
@@ -251,11 +277,8 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     maxRequestRetries: politeness.maxRequestRetries,
     requestHandlerTimeoutSecs: politeness.requestTimeoutSecs,
     navigationTimeoutSecs: politeness.requestTimeoutSecs,
-    respectRobotsTxtFile: politeness.respectRobotsTxt,
-    onSkippedRequest: ({ url, reason }: { url: string; reason: string }) => {
-      if (reason === 'robotsTxt') stats.robots++;
-      log.info({ url, reason }, 'request skipped');
-    },
+    // robots.txt is checked when a request is queued (src/crawl/robots.ts), with trawl's User-Agent.
+    respectRobotsTxtFile: false,
     failedRequestHandler: ({ request }: { request: { url: string } }, error: Error) => {
       if (error.message === BUDGET_REACHED) {
         budgetSkipped++;
@@ -267,13 +290,14 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         return;
       }
       stats.failed++;
+      if (error instanceof YieldGuardError) stats.yieldGuard++;
       showProgress();
-      log.error({ url: request.url, err: error.message }, 'request failed after retries');
+      log.error({ url: request.url, err: error.message, ...(error instanceof YieldGuardError ? { yield_guard: true } : {}) }, 'request failed after retries');
     },
     // Before each retry: an off-domain redirect is final; otherwise wait as the server asks
     // (Retry-After on 429/503) or back off exponentially.
     errorHandler: async ({ request, response }: { request: { url: string; retryCount: number; noRetry: boolean }; response?: unknown }, error: Error) => {
-      if (error.message === BUDGET_REACHED) return;
+      if (error.message === BUDGET_REACHED || error instanceof YieldGuardError) return;
       // Final at once; counted when the request fails (also with no retries, where this never runs).
       if (error.message.includes(OFF_DOMAIN)) {
         request.noRetry = true;
@@ -328,7 +352,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
           preNavigationHooks: [gotHook],
           postNavigationHooks: [capBody],
           // Crawlee's cheerio is the same library, typed through its CommonJS build.
-          requestHandler: async (ctx) => handle(kind, { request: ctx.request, $: ctx.$ as unknown as CheerioAPI }, ctx.body.toString()),
+          requestHandler: async (ctx) => handle(kind, { request: ctx.request, $: ctx.$ as unknown as CheerioAPI, response: ctx.response }, ctx.body.toString()),
         },
         crawleeConfig,
       );
@@ -384,7 +408,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   };
   opts.signal?.addEventListener('abort', onAbort);
   try {
-    await enqueue(spider.start({ baseUrl }));
+    await enqueue(spider.start({ baseUrl, scope }));
     if (journal) await enqueue(journal.enqueued);
     // Phases: each kind of crawler drains its queue; handlers may feed other kinds' queues.
     for (let pass = 0; pass < 100 && !aborted; pass++) {
@@ -427,7 +451,16 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   let unfinished = 0;
   for (const q of queues.values()) if (!(await q.isFinished())) unfinished++;
   const budgetCut = budgetSkipped > 0 || (unfinished > 0 && fetchesStarted >= maxPages);
-  const complete = !aborted && !budgetCut && unfinished === 0 && stats.failed === 0 && stats.browserMissing === 0 && stats.offDomain === 0;
+  const incompleteReasons = [
+    ...(aborted ? ['stopped by a signal'] : []),
+    ...(budgetCut ? [`page budget of ${maxPages} reached`] : []),
+    ...(stats.yieldGuard ? [`${stats.yieldGuard} page(s) yielded nothing where they should`] : []),
+    ...(stats.failed - stats.yieldGuard > 0 ? [`${stats.failed - stats.yieldGuard} request(s) failed`] : []),
+    ...(stats.browserMissing ? [`${stats.browserMissing} browser page(s) skipped: no Chromium`] : []),
+    ...(stats.offDomain ? [`${stats.offDomain} request(s) redirected off the allowed domains`] : []),
+    ...(unfinished > 0 && !budgetCut && !aborted ? ['requests left unfinished'] : []),
+  ];
+  const complete = incompleteReasons.length === 0;
   const end: RunEnd = {
     control: 'end',
     run_id: runId,
@@ -435,7 +468,8 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     started_at: startedAt.toISOString(),
     finished_at: clock.now().toISOString(),
     complete,
-    partitions,
+    // No partitions, nothing to delist: a spider that never delists names none.
+    partitions: spider.delists === false ? {} : partitions,
     pages: stats.pages,
     records: stats.records,
     invalid: stats.invalid,
@@ -464,9 +498,12 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     records: stats.records,
     invalid: stats.invalid,
     failedRequests: stats.failed + stats.browserMissing,
+    yieldGuardFailures: stats.yieldGuard,
     robotsSkipped: stats.robots,
+    offSiteSkipped: stats.offSite,
     offDomainSkipped: stats.offDomain,
     budgetCut,
+    incompleteReasons,
     complete,
     resumed: journal !== undefined,
     archived,
@@ -474,11 +511,18 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   };
 }
 
+/** A response's headers as plain lower-cased strings: got's object, or Playwright's headers(). */
+function responseHeaders(response: unknown): Record<string, string> {
+  const res = response as { headers?: Record<string, unknown> | (() => Record<string, string>) } | undefined;
+  const raw = typeof res?.headers === 'function' ? res.headers() : (res?.headers ?? {});
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
+}
+
 /**
  * The newest unfinished run of a spider, to resume, unless `fresh` or older than the resume window.
  * Every other unfinished run is closed as incomplete so ingest takes its records.
  */
-async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fresh: boolean, log: Logger): Promise<Journal | undefined> {
+async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fresh: boolean, windowHours: number, log: Logger): Promise<Journal | undefined> {
   const parts = unfinishedRuns(rawDir, spider);
   let resume: Journal | undefined;
   for (const [i, part] of parts.entries()) {
@@ -490,7 +534,7 @@ async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fres
       log.warn({ file: part, err: (err as Error).message }, 'unfinished raw file unreadable: set aside');
       continue;
     }
-    const young = now.getTime() - journal.startedAt.getTime() < RESUME_WINDOW_HOURS * 3_600_000;
+    const young = now.getTime() - journal.startedAt.getTime() < windowHours * 3_600_000;
     if (i === parts.length - 1 && !fresh && young) {
       resume = journal;
       continue;
@@ -512,35 +556,4 @@ async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fres
     log.warn({ file: part, pages: journal.done.size, records: journal.records }, 'unfinished run closed as incomplete');
   }
   return resume;
-}
-
-/** Validates an emitted record into a raw line; an invalid one is kept, flagged with its reason. */
-export function toRawLine(spider: SpiderDefinition, input: EmitInput, url: string, at: Date): RawRecord {
-  const line: RawRecord = {
-    source: spider.name,
-    entity: spider.entity,
-    key: null,
-    partition: 'all',
-    observed_at: at.toISOString(),
-    url,
-    data: (input.data ?? null) as Record<string, unknown> | null,
-    source_fields: input.sourceFields ?? null,
-    ...(spider.volatile?.length ? { volatile: spider.volatile } : {}),
-  };
-  const parsed = input.error === undefined ? spider.schema.safeParse(input.data) : undefined;
-  if (parsed?.success) {
-    line.data = parsed.data as Record<string, unknown>;
-    line.key = spider.key(parsed.data);
-    line.partition = spider.partition?.(parsed.data) ?? 'all';
-    return line;
-  }
-  line.invalid = input.error ?? parsed!.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
-  // The key of an invalid record, where it can be told, keeps it from being taken as delisted.
-  try {
-    line.key = spider.key(input.data as never) || null;
-  } catch {
-    line.key = null;
-  }
-  if (line.key?.includes('undefined')) line.key = null;
-  return line;
 }

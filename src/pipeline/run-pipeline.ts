@@ -68,7 +68,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<Pip
         quarantined: crawl.invalid,
         errors: crawl.failedRequests,
         raw_file: path.relative(config.rawDir, crawl.rawFile),
-        message: crawl.complete ? 'complete' : 'incomplete: nothing will be delisted',
+        message: crawl.complete ? 'complete' : `incomplete, nothing will be delisted: ${crawl.incompleteReasons.join('; ')}`,
       });
     } catch (err) {
       await failRun(database.db, runId, { message: messageOf(err) });

@@ -25,9 +25,12 @@ export interface EmitInput {
 }
 
 export interface HandlerContext {
-  request: { url: string; label: string; userData: Record<string, unknown> };
+  /** `url` is what was requested; `loadedUrl` where the response came from after redirects (records default to it). */
+  request: { url: string; loadedUrl: string; label: string; userData: Record<string, unknown> };
   /** The response body; for browser pages, the rendered HTML. */
   body: string;
+  /** The response's headers, lower-cased; empty when replayed from stored bodies or a saved file. */
+  headers: Record<string, string>;
   /** Parsed HTML (cheerio and playwright routes). */
   $: CheerioAPI | undefined;
   /** The browser page (playwright routes only). Undefined under `trawl reparse`: a browser route then reads `body` (the page as rendered) and `captured`. */
@@ -37,13 +40,32 @@ export interface HandlerContext {
   captured: { url: string; body: string }[];
   enqueue(requests: SpiderRequest | SpiderRequest[]): Promise<void>;
   emit(record: EmitInput): void;
+  /**
+   * Says this page legitimately yields nothing (the source reports zero results, a last page),
+   * so the yield guard lets it pass. The reason is logged.
+   */
+  noResults(reason: string): void;
+  /** The spider's validated scope (what to crawl), from the sources file or the spider's defaults. */
+  scope: Record<string, unknown>;
   log: Logger;
 }
+
+/**
+ * What a normal page of a route yields. A 200 response whose handler yields less fails its request
+ * with a YieldGuardError (not retried; the crawl is then incomplete and delists nothing).
+ * - `records`: at least one record;
+ * - `requests`: at least one enqueued request;
+ * - `records-or-requests` (the default): at least one of either;
+ * - `anything`: an empty page is normal for this route.
+ */
+export type RouteYield = 'records' | 'requests' | 'records-or-requests' | 'anything';
 
 export interface Route {
   kind?: CrawlerKind;
   /** Browser routes: keep the bodies of the responses whose URL this matches (XHR/GraphQL data). */
   capture?: (url: string) => boolean;
+  /** What a normal page yields (see RouteYield); default `records-or-requests`. */
+  yields?: RouteYield;
   handle(ctx: HandlerContext): Promise<void> | void;
 }
 
@@ -78,7 +100,7 @@ export interface SpiderSite {
   close(): Promise<void>;
 }
 
-export interface SpiderDefinition<R = unknown> {
+export interface SpiderDefinition<R = unknown, S extends Record<string, unknown> = Record<string, unknown>> {
   name: string;
   description: string;
   /** The kind of crawler for routes that do not name one. */
@@ -92,17 +114,30 @@ export interface SpiderDefinition<R = unknown> {
   key(record: R): string;
   /** The partition a record belongs to (a country, say): delisting works per partition. */
   partition?(record: R): string;
+  /**
+   * False for a spider whose scope is not a closed set (featured lists that change daily): its
+   * crawls never delist a key they did not see. Default true.
+   */
+  delists?: boolean;
   /** Top-level data fields that never make a new version (timestamps, counters). */
   volatile?: string[];
   politeness?: Partial<Politeness>;
-  start(ctx: { baseUrl: string }): SpiderRequest[];
+  /**
+   * What to crawl (countries, categories, watchlists): a zod schema whose defaults are the spider's
+   * default scope. An entry under the spider's name in the sources file (SOURCES_FILE) overrides it.
+   */
+  scope?: z.ZodType<S>;
+  /** Hours a full crawl of the default scope may take at the politeness settings; the resume window follows it. */
+  expectedCrawlHours?: number;
+  start(ctx: { baseUrl: string; scope: S }): SpiderRequest[];
   routes: Record<string, Route>;
   /** Starts the site the spider crawls, when the spider brings its own. */
   serve?(opts: { day: number; port: number }): Promise<SpiderSite>;
 }
 
-export function defineSpider<R>(definition: SpiderDefinition<R>): SpiderDefinition<R> {
-  for (const req of definition.start({ baseUrl: definition.baseUrl })) {
+export function defineSpider<R, S extends Record<string, unknown> = Record<string, unknown>>(definition: SpiderDefinition<R, S>): SpiderDefinition<R, S> {
+  const scope = (definition.scope?.parse({}) ?? {}) as S;
+  for (const req of definition.start({ baseUrl: definition.baseUrl, scope })) {
     if (!definition.routes[req.label]) throw new Error(`spider ${definition.name}: start request uses unknown route ${req.label}`);
   }
   return definition;

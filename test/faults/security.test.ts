@@ -151,8 +151,12 @@ describe('security', () => {
     await new Promise<void>((res) => home.close(() => res()));
     await new Promise<void>((res) => elsewhere.close(() => res()));
     expect(hits).toEqual([]);
-    expect(r.offDomainSkipped).toBe(2);
+    // The off-site link is skipped and counted; the redirect off the domains is a refused request.
+    expect(r.offSiteSkipped).toBe(1);
+    expect(r.offDomainSkipped).toBe(1);
+    // The refused redirect is a page not read: the crawl is incomplete (an off-site link alone is not).
     expect(r.complete).toBe(false);
+    expect(r.incompleteReasons).toEqual(['1 request(s) redirected off the allowed domains']);
   });
 
   it.each(['/../secret.txt', '/v1/../../secret.txt', '/%2e%2e/secret.txt', '/v1/%2e%2e%2f%2e%2e%2fsecret.txt', '/link.txt', '/%00', '/..%5csecret.txt'])('trawl serve never serves a file outside its folder: %s', async (rawPath) => {

@@ -1,0 +1,40 @@
+// An emitted record becomes a raw line: validated against the spider's schema, keyed, partitioned.
+// An invalid record is kept, flagged with its reason, so nothing a crawl saw is lost.
+import type { RawRecord } from '../raw/raw-line.ts';
+import type { EmitInput, SpiderDefinition } from '../spiders/define-spider.ts';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates an emitted record into a raw line; an invalid one is kept, flagged with its reason. */
+export function toRawLine(spider: SpiderDefinition, input: EmitInput, url: string, at: Date): RawRecord {
+  // A record that names no url of its own is about the page it came from, after redirects.
+  const data = isObject(input.data) && input.data.url === undefined ? { ...input.data, url } : input.data;
+  input = { ...input, data };
+  const line: RawRecord = {
+    source: spider.name,
+    entity: spider.entity,
+    key: null,
+    partition: 'all',
+    observed_at: at.toISOString(),
+    url,
+    data: (input.data ?? null) as Record<string, unknown> | null,
+    source_fields: input.sourceFields ?? null,
+    ...(spider.volatile?.length ? { volatile: spider.volatile } : {}),
+  };
+  const parsed = input.error === undefined ? spider.schema.safeParse(input.data) : undefined;
+  if (parsed?.success) {
+    line.data = parsed.data as Record<string, unknown>;
+    line.key = spider.key(parsed.data);
+    line.partition = spider.partition?.(parsed.data) ?? 'all';
+    return line;
+  }
+  line.invalid = input.error ?? parsed!.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+  // The key of an invalid record, where it can be told, keeps it from being taken as delisted.
+  try {
+    line.key = spider.key(input.data as never) || null;
+  } catch {
+    line.key = null;
+  }
+  if (line.key?.includes('undefined')) line.key = null;
+  return line;
+}
