@@ -13,7 +13,7 @@ COPY bin ./bin
 COPY src ./src
 COPY sql ./sql
 COPY migrations ./migrations
-COPY schedules.json ./schedules.json
+COPY schedules.json sources.json ./
 RUN mkdir -p /app/data /app/public && chown -R node:node /app/data /app/public
 USER node
 ENTRYPOINT ["node", "bin/trawl.js"]

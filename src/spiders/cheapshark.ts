@@ -1,6 +1,7 @@
 // CheapShark: an aggregator's deals (JSON) at other stores. Its prices belong to those stores'
 // listings with CheapShark as their source; a Steam deal's item id is the Steam app id, so it lands
 // on the same listing as the Steam spider's.
+import { z } from 'zod';
 import { decimalToMinor } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
@@ -24,9 +25,19 @@ export function cheapsharkStore(storeID: string): string {
   return KNOWN_STORES[storeID] ?? `cheapshark_${storeID.replace(/\D/g, '')}`;
 }
 
+/** An answer that is not a list of deals (another endpoint's shape, an error object). */
+export class CheapsharkShapeError extends Error {}
+
+const DEAL_FIELDS = ['dealID', 'storeID', 'gameID', 'salePrice', 'normalPrice', 'title'] as const;
+
 export function parseCheapsharkDeals(json: string): EmitInput[] {
   const deals = JSON.parse(json) as Deal[];
-  if (!Array.isArray(deals)) throw new Error('deals: not an array');
+  if (!Array.isArray(deals)) throw new CheapsharkShapeError(`deals: expected a JSON array of deals, got ${deals === null ? 'null' : typeof deals}`);
+  const bad = deals.findIndex((d) => typeof d !== 'object' || d === null || DEAL_FIELDS.some((f) => typeof (d as unknown as Record<string, unknown>)[f] !== 'string'));
+  if (bad >= 0) {
+    const missing = DEAL_FIELDS.filter((f) => typeof (deals[bad] as unknown as Record<string, unknown> | null)?.[f] !== 'string');
+    throw new CheapsharkShapeError(`deals: element ${bad} is not a deal (no string ${missing.join(', ')}): the answer has another shape`);
+  }
   return deals.map((d): EmitInput => {
     const store = cheapsharkStore(d.storeID);
     const steamAppId = d.steamAppID ? Number(d.steamAppID) : null;
@@ -51,6 +62,24 @@ export function parseCheapsharkDeals(json: string): EmitInput[] {
   });
 }
 
+export const cheapsharkScope = z
+  .object({
+    /** Deals per page (CheapShark allows up to 60). */
+    page_size: z.number().int().min(1).max(60).default(60),
+    /** Pages read at most (sorted by savings); the answer's X-Total-Page-Count ends it sooner. */
+    max_pages: z.number().int().min(1).max(1000).default(50),
+    /** CheapShark store ids to keep (empty: all stores). */
+    store_ids: z.array(z.string().regex(/^\d+$/)).default([]),
+  })
+  .strict();
+export type CheapsharkScope = z.infer<typeof cheapsharkScope>;
+
+const dealsUrl = (base: string, scope: CheapsharkScope, page: number) => {
+  const url = new URL('/api/1.0/deals', base);
+  url.search = `pageNumber=${page}&pageSize=${scope.page_size}&sortBy=Savings${scope.store_ids.length ? `&storeID=${scope.store_ids.join(',')}` : ''}`;
+  return url.href;
+};
+
 export default defineSpider({
   name: 'cheapshark',
   description: 'CheapShark deals (JSON) at Steam, GOG, Epic and other stores, in USD.',
@@ -59,13 +88,25 @@ export default defineSpider({
   entity: 'offer',
   schema: offerSchema,
   key: (o) => `cheapshark:${o.store}:${o.store_item_id}`,
-  // CheapShark asks for gentle use: one request at a time, a second apart.
-  politeness: { maxConcurrency: 1, sameDomainDelaySecs: 1, maxRequestsPerMinute: 30 },
-  start: ({ baseUrl }) => [{ url: `${baseUrl}/api/1.0/deals?pageNumber=0&pageSize=60&sortBy=Savings`, label: 'DEALS' }],
+  scope: cheapsharkScope,
+  // max_pages requests at one every 2 s.
+  expectedCrawlHours: 0.1,
+  // CheapShark asks for gentle use: one request at a time, seconds apart.
+  politeness: { maxConcurrency: 1, sameDomainDelaySecs: 2, maxRequestsPerMinute: 30 },
+  start: ({ baseUrl, scope }) => [{ url: dealsUrl(baseUrl, scope, 0), label: 'DEALS', userData: { page: 0 } }],
   routes: {
     DEALS: {
-      handle({ body, emit }) {
-        for (const r of parseCheapsharkDeals(body)) emit(r);
+      yields: 'records',
+      async handle({ body, request, headers, scope, emit, enqueue, noResults }) {
+        const s = scope as CheapsharkScope;
+        const records = parseCheapsharkDeals(body);
+        for (const r of records) emit(r);
+        const page = Number(request.userData.page ?? 0);
+        // X-Total-Page-Count says how many pages there are; without it, a short page is the last.
+        const total = Number(headers['x-total-page-count']);
+        const more = Number.isInteger(total) && total > 0 ? page + 1 < total : records.length >= s.page_size;
+        if (records.length === 0) noResults(`page ${page} of the deals is empty`);
+        if (more && page + 1 < s.max_pages) await enqueue({ url: dealsUrl(request.url, s, page + 1), label: 'DEALS', userData: { page: page + 1 } });
       },
     },
   },

@@ -1,5 +1,7 @@
-// Epic Games Store: freeGamesPromotions (JSON). Answers can carry errors beside data, and an
-// element's promotions can be null.
+// Epic Games Store: freeGamesPromotions (JSON), per configured country. Answers can carry errors
+// beside data (partial GraphQL errors: the elements still count), and an element's promotions can be null.
+import { z } from 'zod';
+import { CURRENCY_EXPONENT } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
 
@@ -8,9 +10,11 @@ interface EpicElement {
   title: string;
   productSlug?: string | null;
   urlSlug?: string;
+  catalogNs?: { mappings?: { pageSlug?: string; pageType?: string }[] | null } | null;
+  offerMappings?: { pageSlug?: string; pageType?: string }[] | null;
   effectiveDate?: string;
   isCodeRedemptionOnly?: boolean;
-  price?: { totalPrice?: { discountPrice: number; originalPrice: number; currencyCode: string; fmtPrice?: Record<string, string> } };
+  price?: { totalPrice?: { discountPrice: number; originalPrice: number; currencyCode: string; currencyInfo?: { decimals?: number }; fmtPrice?: Record<string, string> } };
   promotions?: { promotionalOffers?: { promotionalOffers?: unknown[] }[] } | null;
 }
 
@@ -21,8 +25,22 @@ interface EpicAnswer {
 
 export class EpicAnswerError extends Error {}
 
+/** A 32-hex catalog id, which Epic puts in urlSlug for many items: not a page of the store. */
+const CATALOG_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * The store page slug of an element: productSlug (without "/home"), else the productHome page of its
+ * catalog namespace, else an offer page; never urlSlug when that is a catalog id.
+ */
+export function epicPageSlug(e: Pick<EpicElement, 'productSlug' | 'urlSlug' | 'catalogNs' | 'offerMappings'>): string | null {
+  const pick = (maps: { pageSlug?: string; pageType?: string }[] | null | undefined) =>
+    (maps ?? []).find((m) => m.pageType === 'productHome' && m.pageSlug)?.pageSlug ?? (maps ?? []).find((m) => m.pageSlug)?.pageSlug;
+  const slug = e.productSlug?.replace(/\/home$/, '') || pick(e.catalogNs?.mappings) || pick(e.offerMappings) || (e.urlSlug && !CATALOG_ID.test(e.urlSlug) ? e.urlSlug : undefined);
+  return slug ? slug : null;
+}
+
 /** Offers of a freeGamesPromotions answer; an answer with errors and no elements is an error. */
-export function parseEpicPromotions(json: string, country: string): EmitInput[] {
+export function parseEpicPromotions(json: string, country: string, currency: string): EmitInput[] {
   const body = JSON.parse(json) as EpicAnswer;
   const elements = body.data?.Catalog?.searchStore?.elements;
   if (!Array.isArray(elements)) {
@@ -37,18 +55,23 @@ export function parseEpicPromotions(json: string, country: string): EmitInput[] 
   }
   return elements.map((e): EmitInput => {
     const price = e.price?.totalPrice;
-    const slug = e.productSlug || e.urlSlug;
+    const slug = epicPageSlug(e);
     const base = {
       store: 'epic',
       store_item_id: e.id,
       title: e.title,
-      url: slug ? `https://store.epicgames.com/p/${slug.replace(/\/home$/, '')}` : null,
+      url: slug ? `https://store.epicgames.com/p/${slug}` : null,
       region: country,
-      currency: price?.currencyCode ?? 'EUR',
+      currency,
     };
     const sourceFields = { fmtPrice: price?.fmtPrice ?? null, effectiveDate: e.effectiveDate ?? null, promotions: e.promotions === null ? null : 'present' };
     // A vaulted mystery game (code redemption only, far-future date) cannot be bought.
     if (!price || e.isCodeRedemptionOnly) return { data: { ...base, status: 'unavailable', amount: null, regular_amount: null }, sourceFields };
+    if (price.currencyCode !== currency) return { data: base, sourceFields, error: `priced in ${price.currencyCode} where this storefront prices in ${currency}` };
+    const decimals = price.currencyInfo?.decimals;
+    if (decimals !== undefined && CURRENCY_EXPONENT[price.currencyCode] !== undefined && decimals !== CURRENCY_EXPONENT[price.currencyCode]) {
+      return { data: base, sourceFields, error: `${price.currencyCode} with ${decimals} decimals, where ISO 4217 has ${CURRENCY_EXPONENT[price.currencyCode]}` };
+    }
     const free = price.discountPrice === 0;
     return {
       data: { ...base, status: free ? 'free' : 'available', amount: price.discountPrice, regular_amount: free || price.originalPrice === price.discountPrice ? null : price.originalPrice },
@@ -57,21 +80,48 @@ export function parseEpicPromotions(json: string, country: string): EmitInput[] 
   });
 }
 
+export const epicScope = z
+  .object({
+    /** Storefronts: country code (a partition, lower-cased) and the locale of its texts. */
+    countries: z
+      .array(
+        z.object({
+          country: z.string().regex(/^[A-Z]{2}$/),
+          locale: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/),
+          /** What the storefront prices in: an answer in another currency is quarantined. */
+          currency: z.string().refine((c) => CURRENCY_EXPONENT[c] !== undefined, 'a known ISO 4217 code'),
+        }).strict(),
+      )
+      .min(1)
+      .default([{ country: 'FR', locale: 'fr', currency: 'EUR' }, { country: 'US', locale: 'en-US', currency: 'USD' }]),
+  })
+  .strict();
+export type EpicScope = z.infer<typeof epicScope>;
+
 export default defineSpider({
   name: 'epic',
-  description: 'Epic Games Store free-games promotions (JSON), French storefront in EUR.',
+  description: 'Epic Games Store free-games promotions (JSON), per configured country.',
   kind: 'http',
   baseUrl: 'https://store-site-backend-static.ak.epicgames.com',
   entity: 'offer',
   schema: offerSchema,
   key: (o) => `epic:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
+  scope: epicScope,
+  // One request per country.
+  expectedCrawlHours: 0.1,
   politeness: { maxConcurrency: 1, sameDomainDelaySecs: 2, maxRequestsPerMinute: 20 },
-  start: ({ baseUrl }) => [{ url: `${baseUrl}/freeGamesPromotions?locale=fr&country=FR&allowCountries=FR`, label: 'PROMOTIONS', userData: { country: 'fr' } }],
+  start: ({ baseUrl, scope }) =>
+    scope.countries.map((c) => ({
+      url: `${baseUrl}/freeGamesPromotions?locale=${c.locale}&country=${c.country}&allowCountries=${c.country}`,
+      label: 'PROMOTIONS',
+      userData: { country: c.country.toLowerCase(), currency: c.currency },
+    })),
   routes: {
     PROMOTIONS: {
+      yields: 'records',
       handle({ body, request, emit }) {
-        for (const r of parseEpicPromotions(body, String(request.userData.country))) emit(r);
+        for (const r of parseEpicPromotions(body, String(request.userData.country), String(request.userData.currency))) emit(r);
       },
     },
   },

@@ -1,90 +1,221 @@
-// PlayStation Store: category grids through a real browser (the page loads its products from GraphQL
-// calls, which the spider captures), and the cheaper path where a page embeds its data (__NEXT_DATA__).
+// PlayStation Store: category grids through a real browser (the page loads each grid page from a
+// GraphQL call, which the spider captures), pages that embed their data (__NEXT_DATA__, no browser),
+// and single products from the GraphQL productRetrieve answer, whose buttons (webctas) tell a
+// purchase price from a PS Plus one and a pre-order from a release.
 import { load } from 'cheerio';
+import { z } from 'zod';
 import { parsePrice, PriceParseError } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
 
-/** Storefront locale -> region and currency. */
-export const PS_LOCALES: Record<string, { region: string; currency: string }> = {
-  'ko-kr': { region: 'kr', currency: 'KRW' },
-  'fi-fi': { region: 'fi', currency: 'EUR' },
-  'en-us': { region: 'us', currency: 'USD' },
+/** The currency each storefront country prices in; a locale is <language>-<country> ("en-fi"). */
+export const PS_CURRENCY: Record<string, string> = {
+  us: 'USD', ca: 'CAD', gb: 'GBP', kr: 'KRW', jp: 'JPY', au: 'AUD', nz: 'NZD', br: 'BRL', mx: 'MXN', pl: 'PLN', tr: 'TRY',
+  fi: 'EUR', de: 'EUR', fr: 'EUR', es: 'EUR', it: 'EUR', nl: 'EUR', at: 'EUR', be: 'EUR', ie: 'EUR', pt: 'EUR',
+  se: 'SEK', no: 'NOK', dk: 'DKK', ch: 'CHF', in: 'INR', hk: 'HKD', sg: 'SGD', za: 'ZAR',
 };
+
+/** Region and currency of a store locale, or an error naming it. */
+export function psMarket(locale: string): { region: string; currency: string } {
+  const m = /^[a-z]{2}-([a-z]{2})$/.exec(locale);
+  const currency = m ? PS_CURRENCY[m[1]!] : undefined;
+  if (!m || !currency) throw new Error(`unknown PlayStation locale ${locale}`);
+  return { region: m[1]!, currency };
+}
+
+const locale = z.string().refine((l) => /^[a-z]{2}-[a-z]{2}$/.test(l) && PS_CURRENCY[l.slice(3)] !== undefined, 'a store locale <language>-<country> of a country trawl knows');
+
+export const playstationScope = z
+  .object({
+    /** Storefronts; each is a partition (its country). */
+    locales: z.array(locale).min(1).default(['ko-kr', 'fi-fi']),
+    /** Category grids crawled to their last page, per locale. */
+    categories: z.array(z.string().regex(/^[0-9a-f-]{36}$/, 'a category id (uuid)')).default(['3f772501-f6f8-49b7-abac-874a88ca4897']),
+    /** Read each locale's deals page (its products embedded as __NEXT_DATA__). */
+    deals_page: z.boolean().default(true),
+    /** Product ids priced one by one through GraphQL productRetrieve. */
+    products: z.array(z.string().regex(/^[A-Z]{2}\d{4}-[A-Z]{4}\d{5}_00-[A-Z0-9]{16}$/, 'a product id such as UP9000-PPSA01476_00-RATCHETCLANK0000')).default([]),
+    /** The persisted-query hash of productRetrieve, as the store's own pages send it (it changes when Sony redeploys the store); needed with `products`. */
+    product_query_hash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest').optional(),
+    /** Where the store's GraphQL answers. */
+    graphql_url: z.url().default('https://web.np.playstation.com/api/graphql/v1/op'),
+  })
+  .strict()
+  .refine((s) => s.products.length === 0 || s.product_query_hash !== undefined, { message: 'products need product_query_hash', path: ['product_query_hash'] });
+export type PlaystationScope = z.infer<typeof playstationScope>;
+
+interface PsPrice {
+  basePrice?: string | null;
+  discountedPrice?: string | null;
+  discountText?: string | null;
+  isFree?: boolean | null;
+  isExclusive?: boolean | null;
+  isTiedToSubscription?: boolean | null;
+  serviceBranding?: string[] | null;
+}
 
 interface PsProduct {
   id: string;
   name: string;
-  price?: {
-    basePrice?: string | null;
-    discountedPrice?: string | null;
-    discountText?: string | null;
-    isFree?: boolean | null;
-    isExclusive?: boolean | null;
-    isTiedToSubscription?: boolean | null;
-  } | null;
+  price?: PsPrice | null;
 }
 
-/** One product's offer. "Ei saatavilla" is not purchasable; a subscription-only title has no price. */
-export function psOffer(p: PsProduct, locale: string): EmitInput {
-  const market = PS_LOCALES[locale];
-  if (!market) throw new Error(`unknown PlayStation locale ${locale}`);
-  const base = { store: 'playstation', store_item_id: p.id, title: p.name, url: `https://store.playstation.com/${locale}/product/${p.id}`, region: market.region, currency: market.currency };
+const isSubscriptionPrice = (p: PsPrice) => (p.serviceBranding ?? []).some((b) => b !== 'NONE');
+
+/**
+ * One grid or page product's offer. A price tied to a subscription ("Included" with PS Plus) is
+ * status subscription, never free; a discount only PS Plus members get is not the public price (the
+ * base price is); "Ei saatavilla" and friends are not purchasable; no price at all is unavailable.
+ */
+export function psOffer(p: { id: string; name: string; price?: PsPrice | null }, storeLocale: string, kind: 'product' | 'concept' = 'product'): EmitInput {
+  const market = psMarket(storeLocale);
+  const base = {
+    store: 'playstation',
+    store_item_id: kind === 'concept' ? `concept-${p.id}` : p.id,
+    title: p.name,
+    url: `https://store.playstation.com/${storeLocale}/${kind}/${p.id}`,
+    region: market.region,
+    currency: market.currency,
+  };
   const price = p.price ?? {};
-  const sourceFields = { basePrice: price.basePrice ?? null, discountedPrice: price.discountedPrice ?? null, discountText: price.discountText ?? null };
+  const sourceFields = { basePrice: price.basePrice ?? null, discountedPrice: price.discountedPrice ?? null, discountText: price.discountText ?? null, serviceBranding: price.serviceBranding ?? null };
+  const none = (status: 'subscription' | 'unavailable') => ({ data: { ...base, status, amount: null, regular_amount: null }, sourceFields });
+  if (price.isTiedToSubscription || (price.isExclusive && isSubscriptionPrice(price))) {
+    // A members' price beside a public one: the public (base) price is the offer.
+    if (!price.isFree && price.basePrice && !price.isExclusive) return priced(base, price.basePrice, null, market.currency, sourceFields);
+    return none('subscription');
+  }
   if (price.isFree) return { data: { ...base, status: 'free', amount: 0, regular_amount: null }, sourceFields };
-  if (price.isExclusive && price.isTiedToSubscription) return { data: { ...base, status: 'subscription', amount: null, regular_amount: null }, sourceFields };
-  if (!price.discountedPrice) return { data: { ...base, status: 'unavailable', amount: null, regular_amount: null }, sourceFields };
+  if (!price.discountedPrice) return none('unavailable');
+  // A discount shown for PS Plus members only: the public price is the base price.
+  if (isSubscriptionPrice(price) && price.basePrice) return priced(base, price.basePrice, null, market.currency, sourceFields);
+  return priced(base, price.discountedPrice, price.basePrice ?? null, market.currency, sourceFields);
+}
+
+function priced(base: Record<string, unknown>, now: string, was: string | null, currency: string, sourceFields: Record<string, unknown>, preorder = false): EmitInput {
   try {
-    const now = parsePrice(price.discountedPrice, market.currency);
-    const was = price.basePrice && price.basePrice !== price.discountedPrice ? parsePrice(price.basePrice, market.currency) : undefined;
-    return {
-      data: { ...base, status: now.status, amount: now.amount, regular_amount: was && was.amount !== null && was.amount !== now.amount ? was.amount : null },
-      sourceFields,
-    };
+    const a = parsePrice(now, currency);
+    const r = was && was !== now ? parsePrice(was, currency) : undefined;
+    if (r && r.status !== 'available') throw new PriceParseError(was!, 'regular price is not a price');
+    const status = preorder && a.status === 'available' ? 'preorder' : a.status;
+    return { data: { ...base, status, amount: a.amount, regular_amount: r && r.amount !== a.amount ? r.amount : null }, sourceFields };
   } catch (err) {
     if (!(err instanceof PriceParseError)) throw err;
     return { data: base, sourceFields, error: err.message };
   }
 }
 
-/** The offers of a categoryGridRetrieve answer (one page of a category). */
-export function parsePsCategoryGrid(json: string, locale: string): EmitInput[] {
-  const body = JSON.parse(json) as { data?: { categoryGridRetrieve?: { products?: PsProduct[] } } };
+export interface GridPage {
+  records: EmitInput[];
+  /** Offset of the next page, when the grid says there is one. */
+  next: { offset: number; size: number; total: number } | undefined;
+}
+
+/** The offers of one categoryGridRetrieve page: its products, or its concepts where it lists those. */
+export function parsePsCategoryGrid(json: string, storeLocale: string): GridPage {
+  const body = JSON.parse(json) as {
+    data?: { categoryGridRetrieve?: { products?: PsProduct[] | null; concepts?: PsProduct[] | null; pageInfo?: { offset?: number; size?: number; totalCount?: number; isLast?: boolean } } | null };
+    errors?: { message?: string }[];
+  };
   const grid = body.data?.categoryGridRetrieve;
-  if (!grid || !Array.isArray(grid.products)) throw new Error('categoryGridRetrieve: no products');
-  return grid.products.map((p) => psOffer(p, locale));
+  if (!grid) throw new Error(`categoryGridRetrieve: no grid${body.errors?.[0]?.message ? ` (${body.errors[0].message})` : ''}`);
+  const products = Array.isArray(grid.products) ? grid.products : [];
+  const concepts = Array.isArray(grid.concepts) ? grid.concepts : [];
+  if (!Array.isArray(grid.products) && !Array.isArray(grid.concepts)) throw new Error('categoryGridRetrieve: neither products nor concepts');
+  const records: EmitInput[] = [];
+  for (const [kind, items] of [['product', products], ['concept', concepts]] as const) {
+    for (const item of items) {
+      if (typeof item?.id !== 'string' || typeof item.name !== 'string') {
+        // A broken element is kept and quarantined; the rest of the page lands.
+        records.push({ data: { store: 'playstation', store_item_id: typeof item?.id === 'string' ? item.id : null }, sourceFields: { element: JSON.stringify(item).slice(0, 500) }, error: 'grid element without a string id and name' });
+        continue;
+      }
+      records.push(psOffer(item, storeLocale, kind));
+    }
+  }
+  const info = grid.pageInfo;
+  const offset = info?.offset ?? 0;
+  const size = info?.size ?? (products.length || concepts.length);
+  const total = info?.totalCount ?? 0;
+  const next = info && info.isLast === false && size > 0 && offset + size < total ? { offset: offset + size, size, total } : undefined;
+  return { records, next };
 }
 
 /** Products embedded in a page's __NEXT_DATA__ (the Apollo cache keyed Product:<id>:<locale>). */
-export function parsePsNextData(html: string, locale: string): EmitInput[] {
+export function parsePsNextData(html: string, storeLocale: string): EmitInput[] {
   const $ = load(html);
   const text = $('script#__NEXT_DATA__').text();
   if (!text) throw new Error('page has no __NEXT_DATA__');
   const data = JSON.parse(text) as { props?: { apolloState?: Record<string, PsProduct & { __typename?: string }> } };
   return Object.entries(data.props?.apolloState ?? {})
     .filter(([k, v]) => k.startsWith('Product:') && v.__typename === 'Product' && v.price)
-    .map(([, v]) => psOffer(v, locale));
+    .map(([, v]) => psOffer(v, storeLocale));
+}
+
+interface WebCta {
+  type?: string;
+  price?: (PsPrice & { applicability?: string; currencyCode?: string; basePriceValue?: number; discountedValue?: number }) | null;
+}
+
+/**
+ * A product's offer from productRetrieve's buttons: the purchase button (ADD_TO_CART, PREORDER,
+ * PURCHASE) gives the price; UPSELL buttons (PS Plus prices, "Included") are never a purchase price;
+ * with only those, the product is status subscription; with no button, unavailable.
+ */
+export function parsePsProduct(json: string, storeLocale: string): EmitInput {
+  const body = JSON.parse(json) as { data?: { productRetrieve?: { id?: string; name?: string; webctas?: WebCta[] | null } | null }; errors?: { message?: string }[] };
+  const product = body.data?.productRetrieve;
+  if (!product || typeof product.id !== 'string') throw new Error(`productRetrieve: no product${body.errors?.[0]?.message ? ` (${body.errors[0].message})` : ''}`);
+  const market = psMarket(storeLocale);
+  const base = { store: 'playstation', store_item_id: product.id, title: product.name ?? '', url: `https://store.playstation.com/${storeLocale}/product/${product.id}`, region: market.region, currency: market.currency };
+  const ctas = product.webctas ?? [];
+  const sourceFields = { webctas: ctas.map((c) => ({ type: c.type ?? null, basePrice: c.price?.basePrice ?? null, discountedPrice: c.price?.discountedPrice ?? null, applicability: c.price?.applicability ?? null })) };
+  const buy = ctas.find((c) => c.price && c.price.applicability !== 'UPSELL' && !c.price.isTiedToSubscription && /^(ADD_TO_CART|PREORDER|PURCHASE|BUY_NOW|DOWNLOAD)/.test(c.type ?? ''));
+  if (!buy?.price) {
+    const subscription = ctas.some((c) => c.price?.isTiedToSubscription || c.price?.applicability === 'UPSELL' || /^UPSELL/.test(c.type ?? ''));
+    return { data: { ...base, status: subscription ? 'subscription' : 'unavailable', amount: null, regular_amount: null }, sourceFields };
+  }
+  if (buy.price.currencyCode && buy.price.currencyCode !== market.currency) {
+    return { data: base, sourceFields, error: `product priced in ${buy.price.currencyCode} where ${storeLocale} prices in ${market.currency}` };
+  }
+  if (buy.price.isFree) return { data: { ...base, status: 'free', amount: 0, regular_amount: null }, sourceFields };
+  return priced(base, buy.price.discountedPrice ?? '', buy.price.basePrice ?? null, market.currency, sourceFields, buy.type?.startsWith('PREORDER'));
 }
 
 export const isGridResponse = (url: string) => url.includes('/api/graphql/v1/op') && url.includes('categoryGridRetrieve');
 
+const productUrl = (scope: PlaystationScope, id: string, storeLocale: string) => {
+  const params = new URLSearchParams({
+    operationName: 'productRetrieve',
+    variables: JSON.stringify({ productId: id }),
+    extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: scope.product_query_hash ?? '' } }),
+  });
+  return `${scope.graphql_url}?${params}&locale=${storeLocale}`;
+};
+
 export default defineSpider({
   name: 'playstation',
-  description: 'PlayStation Store: category grids in a browser (captured GraphQL answers) and pages that embed __NEXT_DATA__.',
+  description: 'PlayStation Store: category grids in a browser (captured GraphQL answers), deals pages (__NEXT_DATA__), products (GraphQL).',
   kind: 'cheerio',
   baseUrl: 'https://store.playstation.com',
+  allowedDomains: ['store.playstation.com', 'web.np.playstation.com'],
   entity: 'offer',
   schema: offerSchema,
   key: (o) => `playstation:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
-  politeness: { maxConcurrency: 1, sameDomainDelaySecs: 2, maxRequestsPerMinute: 20 },
-  start: ({ baseUrl }) => [
-    { url: `${baseUrl}/ko-kr/pages/deals`, label: 'NEXT_DATA', userData: { locale: 'ko-kr' } },
-    { url: `${baseUrl}/fi-fi/category/3f772501-f6f8-49b7-abac-874a88ca4897/1`, label: 'GRID', userData: { locale: 'fi-fi' } },
-  ],
+  scope: playstationScope,
+  // ~2,300 products a locale at 24 a grid page: ~100 browser pages at one every 3 s.
+  expectedCrawlHours: 1,
+  politeness: { maxConcurrency: 1, sameDomainDelaySecs: 3, maxRequestsPerMinute: 20 },
+  start: ({ baseUrl, scope }) =>
+    scope.locales.flatMap((l) => [
+      ...(scope.deals_page ? [{ url: `${baseUrl}/${l}/pages/deals`, label: 'NEXT_DATA', userData: { locale: l } }] : []),
+      ...scope.categories.map((c) => ({ url: `${baseUrl}/${l}/category/${c}/1`, label: 'GRID', userData: { locale: l, page: 1 } })),
+      ...scope.products.map((id) => ({ url: productUrl(scope, id, l), label: 'PRODUCT', userData: { locale: l } })),
+    ]),
   routes: {
     NEXT_DATA: {
+      yields: 'records',
       handle({ body, request, emit }) {
         for (const r of parsePsNextData(body, String(request.userData.locale))) emit(r);
       },
@@ -92,11 +223,29 @@ export default defineSpider({
     GRID: {
       kind: 'playwright',
       capture: isGridResponse,
-      async handle({ page, request, captured, emit }) {
+      yields: 'records',
+      async handle({ page, request, captured, emit, enqueue }) {
         // The grid arrives from a GraphQL call the page makes; its body may still be on its way.
         for (let waited = 0; page && captured.length === 0 && waited < 20_000; waited += 100) await page.waitForTimeout(100);
         if (captured.length === 0) throw new Error(`no categoryGridRetrieve answer on ${request.url}`);
-        for (const answer of captured) for (const r of parsePsCategoryGrid(answer.body, String(request.userData.locale))) emit(r);
+        let next: GridPage['next'];
+        for (const answer of captured) {
+          const grid = parsePsCategoryGrid(answer.body, String(request.userData.locale));
+          for (const r of grid.records) emit(r);
+          next ??= grid.next;
+        }
+        if (next) {
+          // Grid pages are numbered from 1 in the page URL: /category/<id>/<n>.
+          const n = Number(request.userData.page ?? 1) + 1;
+          await enqueue({ url: request.url.replace(/\/\d+$/, `/${n}`), label: 'GRID', userData: { ...request.userData, page: n } });
+        }
+      },
+    },
+    PRODUCT: {
+      kind: 'http',
+      yields: 'records',
+      handle({ body, request, emit }) {
+        emit(parsePsProduct(body, String(request.userData.locale)));
       },
     },
   },
