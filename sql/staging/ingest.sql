@@ -36,12 +36,24 @@ CREATE TEMP TABLE payload (
 ) ON COMMIT DROP;
 
 -- name: quarantine_invalid
--- Invalid lines are kept with their reason and origin; replays do not duplicate them.
-INSERT INTO staging.quarantine (raw_file_id, raw_line, run_id, source, entity, key, reason, line)
-SELECT $1, raw_line, run_id, source, entity, key, reason, line
-FROM incoming
-WHERE reason IS NOT NULL
-ON CONFLICT (raw_file_id, raw_line) DO NOTHING
+-- Invalid lines are kept with their reason and origin; replays do not duplicate them. `fresh`
+-- counts those whose source, key and reason no earlier file quarantined: a known-unreadable item
+-- seen again day after day is counted, but is not news (the outer query sees the table as it was
+-- before this insert).
+WITH ins AS (
+  INSERT INTO staging.quarantine (raw_file_id, raw_line, run_id, source, entity, key, reason, line)
+  SELECT $1, raw_line, run_id, source, entity, key, reason, line
+  FROM incoming
+  WHERE reason IS NOT NULL
+  ON CONFLICT (raw_file_id, raw_line) DO NOTHING
+  RETURNING source, key, reason
+)
+SELECT count(*)::int AS quarantined,
+       count(*) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM staging.quarantine q
+         WHERE staging.quarantine_identity(q.source, q.key, q.reason) = staging.quarantine_identity(ins.source, ins.key, ins.reason)
+       ))::int AS fresh
+FROM ins
 
 -- name: find_repeated
 -- Keys observed more than once in this file take the general (windowed) path below. Node marks

@@ -37,6 +37,8 @@ export interface IngestFileResult {
   unchanged: number;
   delisted: number;
   quarantined: number;
+  /** Of those, lines whose source, key and reason no earlier file quarantined. */
+  newQuarantined: number;
   collapsed: string[];
   skipped: boolean;
 }
@@ -162,7 +164,7 @@ async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFi
     const size = fs.statSync(opts.file).size;
     const from = opts.replay ? { bytes: 0, lines: 0 } : entry;
     const result: IngestFileResult = {
-      path: rel, lines: 0, records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [], skipped: false,
+      path: rel, lines: 0, records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [], skipped: false,
     };
     if (!opts.replay && from.bytes >= size) {
       await client.query('ROLLBACK');
@@ -332,7 +334,11 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const seq = (staged.applySeq ??= await nextApplySeq(client));
     if (!staged.firstCrawl) await checkHashVersion(client);
     lap('lock');
-    if (staged.invalidLines > 0) result.quarantined = (await client.query(Q('quarantine_invalid'), [id])).rowCount ?? 0;
+    if (staged.invalidLines > 0) {
+      const q = (await client.query<{ quarantined: number; fresh: number }>(Q('quarantine_invalid'), [id])).rows[0]!;
+      result.quarantined = q.quarantined;
+      result.newQuarantined = q.fresh;
+    }
     const plan = trailer ? await planRunEnd(client, id, trailer, staged.batch.keys, opts.delistMaxMissingShare) : undefined;
     const records = staged.batch.records;
     const sighted = plan ? { source: plan.source, partitions: plan.sightings.map((s) => s.partition) } : undefined;
@@ -556,6 +562,9 @@ export async function nextApplySeq(client: pg.ClientBase): Promise<number> {
   return Number(rows[0]!.seq);
 }
 
+/** The partition name a crawl that found no record at all is recorded under. */
+const NO_PARTITION = '(no records)';
+
 /** What a run's trailer decides, before its file applies: which partitions delist, and which it sees. */
 interface RunEndPlan {
   source: string;
@@ -586,6 +595,12 @@ async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd,
     await client.query(Q('record_partition'), [rawFileId, end.source, partition, records, complete, isCollapsed, end.started_at, end.finished_at]);
     if (isCollapsed) collapsed.push(partition);
     else if (complete) delisting.push(partition);
+  }
+  // A complete crawl that found nothing at all names no partition: it is judged as one, collapsed,
+  // so a spider whose parser reads nothing (a first crawl included) shows in status and alerts.
+  if (complete && end.records === 0 && Object.keys(end.partitions).length === 0) {
+    await client.query(Q('record_partition'), [rawFileId, end.source, NO_PARTITION, 0, complete, true, end.started_at, end.finished_at]);
+    collapsed.push(NO_PARTITION);
   }
   const observed = keys.lastObserved(end.source);
   const sightings = delisting.length

@@ -28,6 +28,8 @@ export interface IngestSummary {
   unchanged: number;
   delisted: number;
   quarantined: number;
+  /** Of those, lines whose source, key and reason no earlier file quarantined: only these make exit 3. */
+  newQuarantined: number;
   collapsed: { file: string; partition: string }[];
 }
 
@@ -38,7 +40,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`raw file not found: ${f}`);
   const spider = opts.sources?.length === 1 ? opts.sources[0]! : null;
   const runId = await openRun(opts.database.db, 'ingest', spider, opts.pipelineId ?? null);
-  const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, collapsed: [] };
+  const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [] };
   try {
     const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log };
     await ingestFiles(files, options, (r) => {
@@ -50,6 +52,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       summary.unchanged += r.unchanged;
       summary.delisted += r.delisted;
       summary.quarantined += r.quarantined;
+      summary.newQuarantined += r.newQuarantined;
       summary.collapsed.push(...r.collapsed.map((partition) => ({ file: r.path, partition })));
       opts.log.info({ file: r.path, records: r.records, new_versions: r.newVersions, delisted: r.delisted, quarantined: r.quarantined }, 'raw file ingested');
     });

@@ -100,3 +100,32 @@ describe('hash version', () => {
     expect((await ingest(4)).newVersions).toBe(0);
   });
 });
+
+describe('what is new in quarantine', () => {
+  it('counts every quarantined line, and as new only a source, key and reason no earlier file had', async () => {
+    const ingest = (d: number, invalid: { key: string; reason: string }[]) =>
+      ingestFile({
+        pool: database.pool,
+        rawDir,
+        file: writeRawFile(rawDir, 'known', [{ key: 'known:ok', at: T(d), data: { id: 'ok', amount: d } }, ...invalid.map((i) => ({ key: i.key, at: T(d), data: null, invalid: i.reason }))], { complete: true }),
+        spiders: new Map(),
+        delistMaxMissingShare: 0.5,
+        log: silentLogger,
+      });
+    expect(await ingest(20, [{ key: 'known:x', reason: 'price: cannot read "—"' }])).toMatchObject({ quarantined: 1, newQuarantined: 1 });
+    // The same item, unreadable the same way, the next day: counted, not news.
+    expect(await ingest(21, [{ key: 'known:x', reason: 'price: cannot read "—"' }])).toMatchObject({ quarantined: 1, newQuarantined: 0 });
+    // A new reason for the same key, and a new key: news.
+    expect(await ingest(22, [{ key: 'known:x', reason: 'currency: unknown' }, { key: 'known:y', reason: 'price: cannot read "—"' }])).toMatchObject({ quarantined: 2, newQuarantined: 2 });
+    // Keyless lines compare by source and reason.
+    expect(await ingest(23, [{ key: null as never, reason: 'record: no id' }])).toMatchObject({ newQuarantined: 1 });
+    expect(await ingest(24, [{ key: null as never, reason: 'record: no id' }])).toMatchObject({ newQuarantined: 0 });
+  });
+
+  it('a complete crawl that found no record at all is recorded collapsed, so status and alerts show it, and delists nothing', async () => {
+    const first = await ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'empty', [], { complete: true, startedAt: T(25), finishedAt: T(25) }), spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    expect(first).toMatchObject({ records: 0, delisted: 0, collapsed: ['(no records)'] });
+    const { rows } = await database.pool.query(`SELECT partition, records, complete, collapsed FROM staging.crawl_partitions WHERE source = 'empty'`);
+    expect(rows).toEqual([{ partition: '(no records)', records: 0, complete: true, collapsed: true }]);
+  });
+});
