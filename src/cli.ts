@@ -95,6 +95,7 @@ function printPipeline(results: { label: string; result: PipelineResult }[], ela
     unchanged: r.ingest.unchanged,
     delisted: r.ingest.delisted,
     quarantined: r.ingest.quarantined,
+    'new in quarantine': r.ingest.newQuarantined,
     exported: `${r.export.uploaded}/${r.export.objects}`,
     complete: r.crawls.every((c) => c.complete) ? 'yes' : 'NO',
   }));

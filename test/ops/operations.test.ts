@@ -85,6 +85,61 @@ describe('run', () => {
   });
 });
 
+describe('what a run reports', () => {
+  /** A local store: CheapShark answering an empty deals list, Steam an app priced in a currency no one knows. */
+  async function store() {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nAllow: /\n');
+      if (req.url?.startsWith('/api/1.0/deals')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+      if (req.url?.startsWith('/api/appdetails')) {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"10":{"success":true,"data":{"price_overview":{"currency":"XBT","initial":100,"final":100,"discount_percent":0,"initial_formatted":"","final_formatted":"1 XBT"}}}}');
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it("a spider's first crawl that reads nothing alerts as collapsed and shows in status", async () => {
+    const { server, url } = await store();
+    try {
+      received.length = 0;
+      const r = await runCli(['run', 'cheapshark', '--base-url', url], { env });
+      expect(r.code, r.stderr).toBe(EXIT.ok);
+      expect(received.map((m) => [m.trawl.kind, m.trawl.spider])).toEqual([['collapsed', 'cheapshark']]);
+      const status = await runCli(['status', '--json'], { env });
+      const row = (JSON.parse(status.stdout) as { spider: string; collapsed: string | null }[]).find((x) => x.spider === 'cheapshark');
+      expect(row?.collapsed).toBe('(no records)');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('exits 3 when something new is quarantined, and not again for the same item unreadable the same way', async () => {
+    const { server, url } = await store();
+    const sources = path.join(dir, 'sources-steam.json');
+    fs.writeFileSync(sources, JSON.stringify({ steam: { countries: ['us'], featured: [], app_ids: [10] } }));
+    try {
+      const first = await runCli(['run', 'steam', '--base-url', url], { env: { ...env, SOURCES_FILE: sources } });
+      expect(first.code, first.stderr).toBe(EXIT.partial);
+      const second = await runCli(['run', 'steam', '--base-url', url], { env: { ...env, SOURCES_FILE: sources } });
+      expect(second.code, second.stderr).toBe(EXIT.ok);
+      // The summary still counts it, and says it is not new.
+      const table = (out: string) => {
+        const [head, , row] = out.split('\n');
+        const cols = head!.split(/\s{2,}/);
+        return Object.fromEntries(row!.split(/\s{2,}/).map((v, i) => [cols[i], v]));
+      };
+      expect(table(first.stdout)).toMatchObject({ quarantined: '1', 'new in quarantine': '1' });
+      expect(table(second.stdout)).toMatchObject({ quarantined: '1', 'new in quarantine': '0' });
+      const { rows } = await database.pool.query(`SELECT count(*)::int AS n FROM staging.quarantine WHERE key = 'steam:app:10:us' AND reason = 'unknown currency XBT'`);
+      expect(rows).toEqual([{ n: 2 }]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('status', () => {
   it('reports freshness and the last 24 hours, and exits 5 with an alert when stale', async () => {
     const fresh = await runCli(['status', '--json'], { env });
