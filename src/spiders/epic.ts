@@ -25,21 +25,20 @@ interface EpicAnswer {
 
 export class EpicAnswerError extends Error {}
 
-/** A 32-hex catalog id, which Epic puts in urlSlug for many items: not a page of the store. */
-const CATALOG_ID = /^[0-9a-f]{32}$/;
+/** A store page slug: lower-case words and dashes ("lost-castle-abb2e2"); not "[]", not a path. */
+const PAGE_SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /**
- * The store page slug of an element: productSlug (without "/home"), else the productHome page of its
- * catalog namespace, else an offer page; never urlSlug when that is a catalog id.
+ * The store page slug of an element: its offer page (offerMappings), else the productHome page of its
+ * catalog namespace, else productSlug (without "/home"). urlSlug is not a page (often a 32-hex catalog
+ * id), and a value that is not slug-shaped (Epic sends productSlug "[]" for mystery games) is none.
  */
-export function epicPageSlug(e: Pick<EpicElement, 'productSlug' | 'urlSlug' | 'catalogNs' | 'offerMappings'>): string | null {
-  const pick = (maps: { pageSlug?: string; pageType?: string }[] | null | undefined) =>
-    (maps ?? []).find((m) => m.pageType === 'productHome' && m.pageSlug)?.pageSlug ?? (maps ?? []).find((m) => m.pageSlug)?.pageSlug;
-  const slug = e.productSlug?.replace(/\/home$/, '') || pick(e.catalogNs?.mappings) || pick(e.offerMappings) || (e.urlSlug && !CATALOG_ID.test(e.urlSlug) ? e.urlSlug : undefined);
-  return slug ? slug : null;
+export function epicPageSlug(e: Pick<EpicElement, 'productSlug' | 'catalogNs' | 'offerMappings'>): string | null {
+  const pick = (maps: { pageSlug?: string; pageType?: string }[] | null | undefined, type: string) => (maps ?? []).find((m) => m.pageType === type && PAGE_SLUG.test(m.pageSlug ?? ''))?.pageSlug;
+  const product = e.productSlug?.replace(/\/home$/, '');
+  return pick(e.offerMappings, 'offer') ?? pick(e.catalogNs?.mappings, 'productHome') ?? (product && PAGE_SLUG.test(product) ? product : null);
 }
 
-/** Offers of a freeGamesPromotions answer; an answer with errors and no elements is an error. */
 export function parseEpicPromotions(json: string, country: string, currency: string): EmitInput[] {
   const body = JSON.parse(json) as EpicAnswer;
   const elements = body.data?.Catalog?.searchStore?.elements;

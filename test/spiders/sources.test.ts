@@ -190,6 +190,18 @@ describe('epic', () => {
     expect(offer(byTitle.get('Ghostrunner 2'))).toEqual(['available', 3999, null, 'USD']);
   });
 
+  it("links an add-on to its own offer page, and gives a mystery game's fake slug \"[]\" no url at all", async () => {
+    const { result, records } = await crawl(epic, (url) => (url.pathname === '/freeGamesPromotions' ? json(fixture('epic-freegamespromotions/free_games_mystery_special.json')) : undefined), { scope: fr });
+    expect(result).toMatchObject({ complete: true, invalid: 0, records: 4 });
+    const byTitle = new Map([...records.values()].map((r) => [r.data.title, r]));
+    // An add-on: its offer page, not the base game's product page.
+    expect(byTitle.get('Lost Castle: The Old Ones Awaken')!.data).toMatchObject({ url: 'https://store.epicgames.com/p/lost-castle-lost-castle-the-old-ones-awaken-db1545', status: 'available', amount: 359, currency: 'EUR' });
+    expect(byTitle.get('LISA: Definitive Edition')!.data).toMatchObject({ url: 'https://store.epicgames.com/p/lisa-the-definitive-edition', amount: 2419 });
+    // Vaulted games (code redemption only) are not purchasable; productSlug "[]" is no page.
+    expect(offer(byTitle.get('Farming Simulator 22'))).toEqual(['unavailable', null, null, 'EUR']);
+    expect(byTitle.get('Mystery Game 3')!.data).toMatchObject({ status: 'unavailable', url: null });
+  });
+
   it('an answer carrying errors and no data fails its request: the crawl is not complete', async () => {
     const { result, records } = await crawl(epic, (url) => (url.pathname === '/freeGamesPromotions' ? json(fixture('epic-freegamespromotions/error_5222_wrong_country.json')) : undefined), { scope: fr });
     expect(result).toMatchObject({ complete: false, failedRequests: 1 });
