@@ -26,6 +26,7 @@ const load = {
   ingest: () => import('./staging/run-ingest.ts'),
   landing: () => import('./staging/landing.ts'),
   quarantine: () => import('./staging/quarantine.ts'),
+  poisonFiles: () => import('./staging/poison-file.ts'),
   rehash: () => import('./staging/rehash.ts'),
   schedules: () => import('./schedule/schedules.ts'),
   crontab: () => import('./schedule/render-crontab.ts'),
@@ -101,7 +102,7 @@ function printPipeline(results: { label: string; result: PipelineResult }[], ela
   }));
   process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(elapsedMs)}; exported = objects uploaded/published\n`);
   // Exit 3 for what is news: a line quarantined for a key or reason not seen before (the table counts all).
-  const quarantined = results.some((r) => r.result.ingest.newQuarantined > 0);
+  const quarantined = results.some((r) => r.result.ingest.newQuarantined > 0 || r.result.ingest.quarantinedFiles.length > 0);
   const incomplete = results.some((r) => r.result.crawls.some((c) => !c.complete));
   return quarantined || incomplete ? EXIT.partial : EXIT.ok;
 }
@@ -207,34 +208,45 @@ export function buildProgram(): Command {
         }
         const { runIngest } = await load.ingest();
         const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
-        const rows = s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined }));
-        process.stdout.write(`${formatTable(rows)}\n\n${s.files.length} file(s), ${s.newVersions} new version(s), ${s.quarantined} quarantined, time ${seconds(Date.now() - started)}\n`);
-        return s.newQuarantined > 0 ? EXIT.partial : EXIT.ok;
+        const rows = [
+          ...s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined, status: 'ingested' })),
+          ...s.quarantinedFiles.map((f) => ({ file: f.path, records: 0, 'new versions': 0, unchanged: 0, delisted: 0, quarantined: 0, status: `file quarantined: ${f.reason.slice(0, 120)}` })),
+        ];
+        const passed = s.skippedQuarantinedFiles.length ? `; ${s.skippedQuarantinedFiles.length} quarantined file(s) passed over (trawl quarantine retry)` : '';
+        process.stdout.write(`${formatTable(rows)}\n\n${s.files.length} file(s), ${s.newVersions} new version(s), ${s.quarantined} quarantined, ${s.quarantinedFiles.length} file(s) quarantined${passed}, time ${seconds(Date.now() - started)}\n`);
+        return s.newQuarantined > 0 || s.quarantinedFiles.length > 0 ? EXIT.partial : EXIT.ok;
       }),
     );
 
   const quarantine = program
     .command('quarantine')
-    .description('List quarantined records with their reasons (open ones; --all for resolved too).')
+    .description('List quarantined records with their reasons (open ones; --all for resolved too), and the files quarantined whole.')
     .option('--all', 'include records a retry has landed')
     .option('--json', 'print JSON for machines')
     .addHelpText('after', envHelp(DB_VARS))
     .action((o: { all?: boolean; json?: boolean }) =>
       act({}, async (ctx) => {
-        const rows = await (await load.quarantine()).listQuarantine((await ctx.database()).pool, { all: o.all });
-        if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        else process.stdout.write(`${formatTable(rows.map((r) => ({ file: r.file, line: r.raw_line, source: r.source, key: r.key, reason: r.reason.slice(0, 100), resolved: r.resolved_at ? 'yes' : '' })))}\n\n${rows.length} record(s)\n`);
+        const pool = (await ctx.database()).pool;
+        const rows = await (await load.quarantine()).listQuarantine(pool, { all: o.all });
+        const files = await (await load.poisonFiles()).listQuarantinedFiles(pool);
+        if (o.json) process.stdout.write(`${JSON.stringify({ records: rows, files }, null, 2)}\n`);
+        else {
+          const fileTable = files.length ? `\n\nfiles quarantined whole:\n${formatTable(files.map((f) => ({ file: f.path, reason: f.reason.slice(0, 120), since: f.quarantined_at.toISOString() })))}` : '';
+          process.stdout.write(`${formatTable(rows.map((r) => ({ file: r.file, line: r.raw_line, source: r.source, key: r.key && r.key.length > 80 ? `${r.key.slice(0, 77)}...` : r.key, reason: r.reason.slice(0, 100), resolved: r.resolved_at ? 'yes' : '' })))}${fileTable}\n\n${rows.length} record(s), ${files.length} file(s)\n`);
+        }
       }),
     );
   quarantine
     .command('retry')
-    .description('Re-validate quarantined records with the current schemas: they land, or stay with a new reason.')
+    .description('Re-validate quarantined records with the current schemas (they land, or stay with a new reason), and let the next ingest try quarantined files again.')
     .addHelpText('after', envHelp(DB_VARS))
     .action(() =>
       act({}, async (ctx) => {
         const spiders = await (await load.registry()).loadSpiders();
-        const r = await (await load.quarantine()).retryQuarantine((await ctx.database()).pool, spiders);
-        process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined\n`);
+        const pool = (await ctx.database()).pool;
+        const r = await (await load.quarantine()).retryQuarantine(pool, spiders);
+        const files = await (await load.poisonFiles()).clearQuarantinedFiles(pool);
+        process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined; ${files} quarantined file(s) will be tried again by the next ingest\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;
       }),
     );

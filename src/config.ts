@@ -27,6 +27,7 @@ export const ENV_VARS = {
   TRAWL_NOW: 'Fixes the clock to this ISO time, for reproducible runs (default: the real clock).',
   DEMO_PORT: 'Port of the bundled demo store on 127.0.0.1 (default 8931).',
   CRAWL_MAX_PAGES: 'Page budget per crawl run; a run cut by it is not complete (default 10000).',
+  LANDING_MAX_BYTES: '`trawl ingest --from`: a landing object larger than this, after gunzip, is quarantined as it downloads (default 1073741824, 1 GiB).',
   RAW_ARCHIVE: 'Copy every finished raw file (gzip) to this s3://<bucket>/<prefix>, so the local disk is not the only copy.',
   SCHEDULES_FILE: 'The schedules: per spider a cron expression, time zone and staleness threshold (default ./schedules.json).',
   SOURCES_FILE: "What each spider crawls (countries, categories, watchlists), overriding the spiders' defaults (default ./sources.json; a missing file means the defaults).",
@@ -76,6 +77,7 @@ const schema = z.object({
   EXPORT_GENERATIONS_KEEP: int(2, 10000).default(10),
   RUNS_RETENTION_DAYS: int(1, 36500).default(180),
   TRAWL_FAILPOINT: z.string().regex(/^[a-z.-]+(@\d+)?$/, 'must be <name>[@<n>]').optional(),
+  LANDING_MAX_BYTES: int(1, Number.MAX_SAFE_INTEGER).default(1 << 30),
   RAW_ARCHIVE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]+[a-z0-9](\/.*)?$/, 'must be s3://<bucket>/<prefix>').optional(),
 });
 
@@ -97,6 +99,8 @@ export interface Config {
   crawlMaxPages: number;
   delistMaxMissingShare: number;
   rawArchive: string | undefined;
+  /** A landing object larger than this, decompressed, is quarantined. */
+  landingMaxBytes: number;
   failpoint: string | undefined;
   schedulesFile: string;
   /** Per spider, the scope it crawls, as written in SOURCES_FILE (each spider validates its own entry). */
@@ -143,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     crawlMaxPages: e.CRAWL_MAX_PAGES,
     delistMaxMissingShare: e.DELIST_MAX_MISSING_SHARE,
     rawArchive: e.RAW_ARCHIVE,
+    landingMaxBytes: e.LANDING_MAX_BYTES,
     failpoint: e.TRAWL_FAILPOINT,
     schedulesFile: path.resolve(cwd, e.SCHEDULES_FILE),
     sourcesFile: path.resolve(cwd, e.SOURCES_FILE),

@@ -18,7 +18,8 @@ WITH ident AS (
 )
 SELECT v.id AS version_id, v.source, v.key, v.version, v.valid_from, v.valid_to, v.delisted,
        i.data->>'store' AS store_id,
-       i.data->>'store_item_id' AS store_item_id,
+       -- NFC, as keys and content hashes are: one item id in two Unicode forms is one listing.
+       normalize(i.data->>'store_item_id', NFC) AS store_item_id,
        coalesce(v.data->>'region', i.data->>'region') AS region_code,
        coalesce(v.data->>'currency', i.data->>'currency') AS currency,
        CASE WHEN v.delisted THEN 'delisted' ELSE v.data->>'status' END AS status,

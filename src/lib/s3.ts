@@ -1,6 +1,6 @@
 // S3 access shared by the exporter, the raw archive and the landing bucket.
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -54,10 +54,24 @@ export async function listObjects(s3: S3Client, bucket: string, startsWith: stri
   return objects;
 }
 
-/** Downloads an object to a file, gunzipping a .gz key. */
-export async function downloadObject(s3: S3Client, bucket: string, key: string, to: string): Promise<void> {
+/** An object larger than the caller allows, counted as it streams (after gunzip for a .gz key). */
+export class ObjectTooLargeError extends Error {}
+
+/**
+ * Downloads an object to a file, gunzipping a .gz key as it streams. More than `maxBytes` (after
+ * decompression) stops the download at once: a gzip bomb never fills the disk.
+ */
+export async function downloadObject(s3: S3Client, bucket: string, key: string, to: string, maxBytes = Number.POSITIVE_INFINITY): Promise<void> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = res.Body as Readable;
-  if (key.endsWith('.gz')) await pipeline(body, createGunzip(), fs.createWriteStream(to));
-  else await pipeline(body, fs.createWriteStream(to));
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (seen > maxBytes) done(new ObjectTooLargeError(`${key}: more than ${maxBytes} bytes${key.endsWith('.gz') ? ' after decompression' : ''} (LANDING_MAX_BYTES)`));
+      else done(null, chunk);
+    },
+  });
+  if (key.endsWith('.gz')) await pipeline(body, createGunzip(), cap, fs.createWriteStream(to));
+  else await pipeline(body, cap, fs.createWriteStream(to));
 }

@@ -18,6 +18,9 @@ import type { Logger } from '../lib/logger.ts';
 import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
 import { RangeReader } from '../raw/range-reader.ts';
 import { readLineBatches, readLines, type RawFileLine } from '../raw/read-lines.ts';
+import { canonicalKey, recordLimitReason } from '../raw/record-limits.ts';
+import { isInsideRawDir } from '../raw/list-raw-files.ts';
+import { PoisonFileError, poisonReason, quarantineFile } from './poison-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 
@@ -51,6 +54,11 @@ export interface IngestFileOptions {
   ledgerPath?: string;
   /** Re-read from the start, whatever the ledger says. */
   replay?: boolean;
+  /**
+   * The file is whole and will not grow (a downloaded landing object): a last line without a newline
+   * is a line. Otherwise such a line is a write in progress, left for the next ingest.
+   */
+  whole?: boolean;
   spiders: Map<string, SpiderDefinition>;
   delistMaxMissingShare: number;
   log: Logger;
@@ -100,21 +108,48 @@ const APPLYING_AT_ONCE = 2;
  * Ingests files, one transaction each, in order of staging: while Postgres applies a file's changes,
  * Node reads and COPYs the next (a first crawl's file is read as it applies). Files of different
  * sources apply side by side (two at a time); two files of one source take turns, in order, under
- * that source's lock. Stops at the first failure, after the files being applied have finished.
+ * that source's lock. A file whose own content fails it is quarantined as a whole (`onPoison`, and
+ * staging.quarantined_files) and the next goes on; any other failure stops the ingest, after the
+ * files being applied have finished.
  */
 export async function ingestFiles(
   files: string[],
   opts: Omit<IngestFileOptions, 'file'>,
   onFile: (r: IngestFileResult) => void,
+  onPoison: (f: { path: string; reason: string }) => void = () => undefined,
 ): Promise<void> {
   // Node's share of ingest is CPU-bound: a looser heap than a crawl's costs less collection time.
   tightenHeap(80);
   // Files being applied, oldest first; their promises never reject (a failure waits in `failed`).
   const applying: Promise<void>[] = [];
   let failed: { err: unknown } | undefined;
+  /** Quarantines the file when the failure is its own; else it stops the ingest. */
+  const fail = async (file: string, err: unknown) => {
+    const reason = poisonReason(err);
+    if (reason === undefined) {
+      failed ??= { err };
+      return;
+    }
+    const path = ledgerPathOf({ ...opts, file });
+    try {
+      await quarantineFile(opts.pool, path, reason);
+    } catch (quarantineErr) {
+      failed ??= { err: quarantineErr };
+      return;
+    }
+    opts.log.warn({ file: path, reason }, 'raw file quarantined: it cannot be ingested; the next files go on (`trawl quarantine retry` tries it again)');
+    onPoison({ path, reason });
+  };
   try {
     for (const file of files) {
-      const staged = await stageFile({ ...opts, file });
+      let staged: StagedFile | IngestFileResult;
+      try {
+        staged = await stageFile({ ...opts, file });
+      } catch (err) {
+        await fail(file, err);
+        if (failed) break;
+        continue;
+      }
       while (applying.length >= APPLYING_AT_ONCE && !failed) await applying.shift();
       if (failed) {
         if ('client' in staged) await abandon(staged);
@@ -124,13 +159,7 @@ export async function ingestFiles(
         onFile(staged);
         continue;
       }
-      applying.push(
-        applyStaged(staged)
-          .then(onFile)
-          .catch((err: unknown) => {
-            failed ??= { err };
-          }),
-      );
+      applying.push(applyStaged(staged).then(onFile, (err: unknown) => fail(file, err)));
     }
   } finally {
     // A staging failure surfaces after the files being applied have committed or failed.
@@ -139,13 +168,19 @@ export async function ingestFiles(
   if (failed) throw failed.err;
 }
 
+/** The path a file is ledgered under: given (a landing object), else relative to the raw folder. */
+function ledgerPathOf(opts: Pick<IngestFileOptions, 'ledgerPath' | 'rawDir' | 'file'>): string {
+  if (opts.ledgerPath) return opts.ledgerPath;
+  const rel = path.relative(opts.rawDir, path.resolve(opts.file));
+  if (rel.startsWith('..')) throw new UserError(`${opts.file} is outside the raw folder ${opts.rawDir}`);
+  return rel;
+}
+
 /** Opens a raw file's transaction at its ledger offset and COPYs its lines into `incoming` (a first crawl's wait for the apply step); takes no lock but the ledger row's. */
 async function stageFile(opts: IngestFileOptions): Promise<StagedFile | IngestFileResult> {
-  let rel = opts.ledgerPath;
-  if (!rel) {
-    rel = path.relative(opts.rawDir, path.resolve(opts.file));
-    if (rel.startsWith('..')) throw new UserError(`${opts.file} is outside the raw folder ${opts.rawDir}`);
-  }
+  const rel = ledgerPathOf(opts);
+  // A symbolic link out of the raw folder would copy an outside file's content into staging.
+  if (!opts.ledgerPath && !isInsideRawDir(opts.rawDir, opts.file)) throw new PoisonFileError(`${rel} leads out of the raw folder (a symbolic link): not read`);
   const client = await opts.pool.connect();
   const timings: Record<string, number> = {};
   const lap = stopwatch(timings);
@@ -223,12 +258,13 @@ async function* copyChunks(
   take: (r: IncomingRow) => string | undefined,
 ): AsyncGenerator<string> {
   let chunk = '';
-  for await (const lines of readLineBatches(staged.opts.file, staged.end)) {
+  for await (const lines of readLineBatches(staged.opts.file, staged.end, { whole: staged.opts.whole })) {
     for (const line of lines) {
       staged.end = { bytes: line.endOffset, lines: line.lineNo };
       staged.result.lines++;
       failpoint('ingest.line');
-      const r = row(line);
+      // A line refused at the byte level (over the size limit, not UTF-8) is quarantined as it is.
+      const r = line.refused ? quarantineRow(line.text, line.lineNo, staged.runId, line.refused) : row(line);
       if (r.control?.control === 'start') staged.runId = r.control.run_id;
       if (r.control?.control === 'end') staged.trailer = r.control;
       const text = take(r);
@@ -692,6 +728,9 @@ export function toIncomingRow(
     return quarantineRow(text, lineNo, runId, `not a raw record: ${parsed.reason}`, { source: str(o.source), entity: str(o.entity), key: str(o.key) });
   }
   const r = parsed.record;
+  if (r.key !== null) r.key = canonicalKey(r.key);
+  const limit = recordLimitReason(r);
+  if (limit) return quarantineRow(text, lineNo, runId, limit, r);
   const spider = spiders.get(r.source);
   if (opts.revalidate) {
     if (!spider || spider.entity !== r.entity) return quarantineRow(text, lineNo, runId, r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, r);

@@ -11,6 +11,7 @@ import type { Logger } from '../lib/logger.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
+import { poisonReason, quarantineFile } from './poison-file.ts';
 
 export interface LandingResult {
   files: IngestFileResult[];
@@ -27,7 +28,9 @@ export async function ingestFromBucket(opts: {
   const { bucket, prefix } = parseS3Url(opts.url);
   const s3 = createS3Client(opts.config);
   const result: LandingResult = { files: [], quarantinedFiles: [] };
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-landing-'));
+  sweepStaleTempFolders(os.tmpdir(), opts.log);
+  // The folder names its process: a later ingest removes it if this one is killed.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   try {
     for (const obj of await listObjects(s3, bucket, prefix && `${prefix}/`)) {
       const ledgerPath = `s3://${bucket}/${obj.key}@${(obj.etag ?? '').replace(/"/g, '')}`;
@@ -39,16 +42,30 @@ export async function ingestFromBucket(opts: {
       if (seen.rowCount) continue;
       const local = path.join(tmp, 'object.jsonl');
       try {
-        await downloadObject(s3, bucket, obj.key, local);
+        await downloadObject(s3, bucket, obj.key, local, opts.config.landingMaxBytes);
         checkLooksLikeJsonLines(local);
       } catch (err) {
+        fs.rmSync(local, { force: true });
         const reason = messageOf(err);
-        await opts.pool.query('INSERT INTO staging.quarantined_files (path, reason) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING', [ledgerPath, reason]);
+        await quarantineFile(opts.pool, ledgerPath, reason);
         result.quarantinedFiles.push({ path: ledgerPath, reason });
         opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
         continue;
       }
-      const r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
+      let r: IngestFileResult;
+      try {
+        r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
+      } catch (err) {
+        // An object whose content fails it is quarantined and the next goes on; anything else stops.
+        const reason = poisonReason(err);
+        if (reason === undefined) throw err;
+        await quarantineFile(opts.pool, ledgerPath, reason);
+        result.quarantinedFiles.push({ path: ledgerPath, reason });
+        opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
+        continue;
+      } finally {
+        fs.rmSync(local, { force: true });
+      }
       // An object is read whole: mark it finished so the next pass skips it.
       await opts.pool.query('UPDATE staging.raw_files SET finished = true, etag = $2 WHERE path = $1', [ledgerPath, obj.etag ?? null]);
       result.files.push(r);
@@ -59,21 +76,52 @@ export async function ingestFromBucket(opts: {
   return result;
 }
 
-/** A file whose first line is not a JSON object is not a raw file at all: quarantine it whole. */
+const TEMP_PREFIX = 'trawl-landing-';
+
+/**
+ * Removes landing temp folders that killed ingests left: only trawl's own (by name), only when the
+ * process the name gives is gone, or, for a name without a process, when a day old.
+ */
+export function sweepStaleTempFolders(dir: string, log: Logger): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const pid = /^trawl-landing-(\d+)-/.exec(name)?.[1];
+    const folder = path.join(dir, name);
+    let stale: boolean;
+    if (pid) stale = !processAlive(Number(pid));
+    else {
+      try {
+        stale = Date.now() - fs.statSync(folder).mtimeMs > 86_400_000;
+      } catch {
+        continue;
+      }
+    }
+    if (!stale) continue;
+    fs.rmSync(folder, { recursive: true, force: true });
+    log.info({ folder }, 'removed a landing temp folder a killed ingest left');
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A file that does not start with a JSON object is not JSON lines at all: quarantine it whole. Only
+ * its first bytes are looked at; a first line too long or unreadable is the line reader's to refuse.
+ */
 function checkLooksLikeJsonLines(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.alloc(65_536);
+    const buf = Buffer.alloc(4096);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    if (n === 0) return;
-    const first = buf.subarray(0, n).toString('utf8').split('\n')[0]!.trim();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(first);
-    } catch {
-      throw new Error('not JSON lines: the first line is not JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not JSON lines: the first line is not an object');
+    const first = buf.subarray(0, n).toString('utf8').trimStart();
+    if (first !== '' && !first.startsWith('{')) throw new Error('not JSON lines: the file does not start with a JSON object');
   } finally {
     fs.closeSync(fd);
   }

@@ -8,6 +8,7 @@ import { LOCK } from '../db/locks.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
+import { isLineRefusal } from '../raw/read-lines.ts';
 import { applyIncoming, checkHashVersion, COPY_INCOMING, nextApplySeq, toIncomingRow } from './ingest.ts';
 
 export interface QuarantineRow {
@@ -52,8 +53,8 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK.stagingWrite]);
       await checkHashVersion(client);
-      const open = await client.query<{ id: number; raw_line: number; run_id: string | null; line: string }>(
-        'SELECT id, raw_line, run_id, line FROM staging.quarantine WHERE raw_file_id = $1 AND resolved_at IS NULL ORDER BY raw_line FOR UPDATE',
+      const open = await client.query<{ id: number; raw_line: number; run_id: string | null; line: string; reason: string }>(
+        'SELECT id, raw_line, run_id, line, reason FROM staging.quarantine WHERE raw_file_id = $1 AND resolved_at IS NULL ORDER BY raw_line FOR UPDATE',
         [fileId],
       );
       const landed: number[] = [];
@@ -61,6 +62,11 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       const copy: string[] = [];
       const keys = new BatchKeys();
       for (const q of open.rows) {
+        // A line refused for its bytes is kept only as its first bytes: no schema fix changes it.
+        if (isLineRefusal(q.reason)) {
+          still.push({ id: q.id, reason: q.reason });
+          continue;
+        }
         const row = toIncomingRow(q.line, q.raw_line, spiders, q.run_id, keys, { revalidate: true });
         if (row.reason !== undefined) still.push({ id: q.id, reason: row.reason });
         else if (row.copy) {

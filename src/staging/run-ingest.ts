@@ -7,6 +7,7 @@ import { failpoint } from '../lib/failpoint.ts';
 import { closeRun, failRun, openRun } from '../ops/runs.ts';
 import { listRawFiles } from '../raw/list-raw-files.ts';
 import { loadSpiders } from '../spiders/registry.ts';
+import { quarantinedPaths } from './poison-file.ts';
 import { ingestFiles, type IngestFileResult } from './ingest.ts';
 
 export interface IngestOptions {
@@ -31,6 +32,9 @@ export interface IngestSummary {
   /** Of those, lines whose source, key and reason no earlier file quarantined: only these make exit 3. */
   newQuarantined: number;
   collapsed: { file: string; partition: string }[];
+  /** Files quarantined whole by this ingest (they cannot be read), and those passed over as quarantined before. */
+  quarantinedFiles: { path: string; reason: string }[];
+  skippedQuarantinedFiles: string[];
 }
 
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
@@ -40,10 +44,16 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`raw file not found: ${f}`);
   const spider = opts.sources?.length === 1 ? opts.sources[0]! : null;
   const runId = await openRun(opts.database.db, 'ingest', spider, opts.pipelineId ?? null);
-  const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [] };
+  const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [], quarantinedFiles: [], skippedQuarantinedFiles: [] };
   try {
     const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log };
-    await ingestFiles(files, options, (r) => {
+    // A file quarantined whole by an earlier pass waits for `trawl quarantine retry`.
+    const rel = (f: string) => path.relative(opts.rawDir, f);
+    const passedOver = await quarantinedPaths(opts.database.pool, files.map(rel));
+    summary.skippedQuarantinedFiles = files.map(rel).filter((f) => passedOver.has(f));
+    const toIngest = files.filter((f) => !passedOver.has(rel(f)));
+    for (const f of summary.skippedQuarantinedFiles) opts.log.info({ file: f }, 'raw file passed over: quarantined (trawl quarantine retry tries it again)');
+    await ingestFiles(toIngest, options, (r) => {
       if (r.skipped) return;
       failpoint('ingest.after-commit');
       summary.files.push(r);
@@ -55,13 +65,17 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
       summary.newQuarantined += r.newQuarantined;
       summary.collapsed.push(...r.collapsed.map((partition) => ({ file: r.path, partition })));
       opts.log.info({ file: r.path, records: r.records, new_versions: r.newVersions, delisted: r.delisted, quarantined: r.quarantined }, 'raw file ingested');
-    });
+    }, (q) => summary.quarantinedFiles.push(q));
   } catch (err) {
     await failRun(opts.database.db, runId, { ...figures(summary), message: String((err as Error).message) });
     throw err;
   }
-  const status = summary.quarantined > 0 ? 'partial' : 'ok';
-  const message = summary.collapsed.length ? `collapsed: ${summary.collapsed.map((c) => `${c.file} [${c.partition}]`).join(', ')}` : null;
+  const status = summary.quarantined > 0 || summary.quarantinedFiles.length > 0 ? 'partial' : 'ok';
+  const notes = [
+    ...(summary.collapsed.length ? [`collapsed: ${summary.collapsed.map((c) => `${c.file} [${c.partition}]`).join(', ')}`] : []),
+    ...(summary.quarantinedFiles.length ? [`files quarantined: ${summary.quarantinedFiles.map((f) => `${f.path} (${f.reason})`).join(', ')}`] : []),
+  ];
+  const message = notes.length ? notes.join('; ') : null;
   await closeRun(opts.database.db, runId, status, { ...figures(summary), message });
   return summary;
 }

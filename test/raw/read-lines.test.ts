@@ -47,3 +47,48 @@ describe('readLines and readLineBatches', () => {
     }
   });
 });
+
+describe('what readLines refuses, and a finished file', () => {
+  const write = (name: string, content: Buffer | string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, content);
+    return f;
+  };
+  const all = async (file: string, opts = {}) => {
+    const out: RawFileLine[] = [];
+    for await (const l of readLines(file, { bytes: 0, lines: 0 }, opts)) out.push(l);
+    return out;
+  };
+
+  it('refuses a line over the limit without buffering it, within one read or across many, and goes on after it', async () => {
+    const long = 'x'.repeat(3_500_000);
+    const file = write('long.jsonl', `{"a":1}\n${long}\n{"b":2}\n${'y'.repeat(2000)}\n{"c":3}\n`);
+    const lines = await all(file, { maxLineBytes: 1000 });
+    expect(lines.map((l) => [l.lineNo, l.refused ?? l.text])).toEqual([
+      [1, '{"a":1}'],
+      [2, 'line of 3500000 bytes is over the limit of 1000 bytes'],
+      [3, '{"b":2}'],
+      [4, 'line of 2000 bytes is over the limit of 1000 bytes'],
+      [5, '{"c":3}'],
+    ]);
+    // Byte ranges stay exact, and a refused line keeps only its first bytes as text.
+    expect(lines[1]).toMatchObject({ startOffset: 8, endOffset: 8 + 3_500_001 });
+    expect(lines[1]!.text).toHaveLength(512);
+    expect(lines[2]!.startOffset).toBe(8 + 3_500_001);
+  });
+
+  it('refuses a line that is not valid UTF-8, naming the byte; a U+FFFD that is really there is valid', async () => {
+    const file = write('utf8.jsonl', Buffer.concat([Buffer.from('{"t":"ok é"}\n{"t":"ab'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n{"t":"\uFFFD"}\n')]));
+    const lines = await all(file);
+    expect(lines.map((l) => l.refused)).toEqual([undefined, 'not valid UTF-8 (byte 8 of the line)', undefined]);
+  });
+
+  it('reads the last line of a finished file that has no newline, and leaves it in a file being written', async () => {
+    const file = write('last.jsonl', '{"a":1}\n{"b":2}');
+    expect((await all(file)).map((l) => l.text)).toEqual(['{"a":1}']);
+    const whole = await all(file, { whole: true });
+    expect(whole.map((l) => [l.text, l.endOffset])).toEqual([['{"a":1}', 8], ['{"b":2}', 15]]);
+    const longLast = write('long-last.jsonl', `{"a":1}\n${'z'.repeat(5000)}`);
+    expect((await all(longLast, { whole: true, maxLineBytes: 1000 })).map((l) => l.refused ?? l.text)).toEqual(['{"a":1}', 'line of 5000 bytes is over the limit of 1000 bytes']);
+  });
+});

@@ -89,7 +89,7 @@ describe('landing bucket', () => {
       ['s3://landing/drop/b-day2.jsonl.gz', 1],
     ]);
     expect(first.quarantinedFiles.map((f) => f.path.replace(/@.*/, ''))).toEqual(['s3://landing/drop/c-broken.jsonl.gz', 's3://landing/drop/d-html.jsonl']);
-    expect(first.quarantinedFiles[1]!.reason).toBe('not JSON lines: the first line is not JSON');
+    expect(first.quarantinedFiles[1]!.reason).toBe('not JSON lines: the file does not start with a JSON object');
 
     const again = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
     expect(again).toEqual({ files: [], quarantinedFiles: [] });

@@ -6,10 +6,11 @@ const amount = z.number().int().nonnegative().max(MAX_AMOUNT);
 
 export const offerSchema = z
   .object({
-    store: z.string().regex(/^[a-z0-9_]+$/, 'store ids are lower_snake_case'),
-    store_item_id: z.string().min(1),
-    title: z.string().trim().min(1),
-    url: z.url().nullable(),
+    store: z.string().regex(/^[a-z0-9_]+$/, 'store ids are lower_snake_case').max(64),
+    store_item_id: z.string().min(1).max(256),
+    title: z.string().trim().min(1).max(500),
+    // A page people can open: http(s) only (javascript: and data: URLs would be published as links).
+    url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).max(2048).nullable(),
     region: z.string().regex(/^[a-z]{2}$/, 'regions are two lower-case letters'),
     currency: z.string().refine((c) => CURRENCY_EXPONENT[c] !== undefined, 'unknown ISO 4217 currency'),
     status: z.enum(['available', 'free', 'preorder', 'unavailable', 'subscription']),
