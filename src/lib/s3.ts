@@ -1,6 +1,6 @@
 // S3 access shared by the exporter, the raw archive and the landing bucket.
 import fs from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -59,19 +59,30 @@ export class ObjectTooLargeError extends Error {}
 
 /**
  * Downloads an object to a file, gunzipping a .gz key as it streams. More than `maxBytes` (after
- * decompression) stops the download at once: a gzip bomb never fills the disk.
+ * decompression) stops the download at once: a gzip bomb never fills the disk. Each chunk is
+ * written before the next is taken, so a disk slower than inflating cannot pile chunks up in memory.
  */
 export async function downloadObject(s3: S3Client, bucket: string, key: string, to: string, maxBytes = Number.POSITIVE_INFINITY): Promise<void> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = res.Body as Readable;
+  const fd = fs.openSync(to, 'w');
   let seen = 0;
-  const cap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > maxBytes) done(new ObjectTooLargeError(`${key}: more than ${maxBytes} bytes${key.endsWith('.gz') ? ' after decompression' : ''} (LANDING_MAX_BYTES)`));
-      else done(null, chunk);
+      if (seen > maxBytes) return done(new ObjectTooLargeError(`${key}: more than ${maxBytes} bytes${key.endsWith('.gz') ? ' after decompression' : ''} (LANDING_MAX_BYTES)`));
+      try {
+        fs.writeSync(fd, chunk);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
     },
   });
-  if (key.endsWith('.gz')) await pipeline(body, createGunzip(), cap, fs.createWriteStream(to));
-  else await pipeline(body, cap, fs.createWriteStream(to));
+  try {
+    if (key.endsWith('.gz')) await pipeline(body, createGunzip(), sink);
+    else await pipeline(body, sink);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
