@@ -157,10 +157,12 @@ FROM (
   FROM (
     SELECT o.*, (o.hash IS DISTINCT FROM coalesce(lag(o.hash) OVER w, o.cur_hash))::int AS starts
     FROM (
+      -- Two observations of a key at one instant (records of one page share their time): the later
+      -- line is the newer observation (rule 6's tie-break).
       SELECT DISTINCT ON (m.source, m.entity, m.key, m.observed_at) m.*
       FROM matched m
       WHERE m.repeated
-      ORDER BY m.source, m.entity, m.key, m.observed_at, m.hash DESC
+      ORDER BY m.source, m.entity, m.key, m.observed_at, m.raw_line DESC
     ) o
     WINDOW w AS (PARTITION BY o.source, o.entity, o.key ORDER BY o.observed_at)
   ) k

@@ -25,14 +25,36 @@ export function bodyFilePath(bodiesDir: string, rawRelPath: string): string {
 
 export class BodyWriter {
   private fd: number;
+  private size: number;
+  /** Why bodies stopped being kept (a full disk); the crawl itself goes on. */
+  failed: string | undefined;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a');
+    this.size = fs.fstatSync(this.fd).size;
   }
 
-  add(entry: StoredBody): void {
-    fs.writeSync(this.fd, zlib.gzipSync(`${JSON.stringify(entry)}\n`, { level: 4 }));
+  /**
+   * Appends one page as its own gzip member. A write that fails (ENOSPC) is cut back off, so the
+   * file stays whole members that `trawl reparse` can read, and no body is kept after it.
+   */
+  add(entry: StoredBody): boolean {
+    if (this.failed) return false;
+    const member = zlib.gzipSync(`${JSON.stringify(entry)}\n`, { level: 4 });
+    try {
+      fs.writeSync(this.fd, member);
+      this.size += member.length;
+      return true;
+    } catch (err) {
+      this.failed = (err as Error).message;
+      try {
+        fs.ftruncateSync(this.fd, this.size);
+      } catch {
+        // The torn member stays; readers stop at it and keep every whole one before.
+      }
+      return false;
+    }
   }
 
   close(): void {
@@ -55,8 +77,9 @@ export async function readBodies(file: string): Promise<StoredBody[]> {
       }
     }
   } catch (err) {
-    // A torn last member (a killed run) ends the file early: every whole line before it counts.
-    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw err;
+    // A torn last member (a killed run, a full disk) ends the file early: every whole line before it counts.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'Z_BUF_ERROR' && code !== 'Z_DATA_ERROR') throw err;
   }
   return [...byKey.values()];
 }

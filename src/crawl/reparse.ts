@@ -21,6 +21,8 @@ export interface ReparseResult {
   records: number;
   invalid: number;
   failedPages: number;
+  /** Pages of the original run whose bodies were not stored (a crawl whose disk filled). */
+  bodiesMissing: number;
   complete: boolean;
 }
 
@@ -73,7 +75,9 @@ export async function reparse(opts: { runId: string; config: Config; log: Logger
     }
   }
   // As complete as the run it repeats, if every one of its pages was stored and parsed.
-  const complete = original.end?.complete === true && original.end.pages === pages.length && stats.failed === 0;
+  const bodiesMissing = original.end ? Math.max(0, original.end.pages - pages.length) : 0;
+  if (bodiesMissing > 0) log.warn({ run: runId, stored: pages.length, pages: original.end!.pages }, 'the run kept the bodies of only some of its pages (they were cut, e.g. by a full disk): this reparse is incomplete and delists nothing');
+  const complete = original.end?.complete === true && bodiesMissing === 0 && stats.failed === 0;
   const end: RunEnd = {
     control: 'end',
     run_id: newRunId,
@@ -89,7 +93,7 @@ export async function reparse(opts: { runId: string; config: Config; log: Logger
     budget_cut: original.end?.budget_cut ?? false,
   };
   const rawFile = writer.finish(end);
-  return { spider: spider!.name, fromRun: runId, runId: newRunId, rawFile, pages: pages.length, records: stats.records, invalid: stats.invalid, failedPages: stats.failed, complete };
+  return { spider: spider!.name, fromRun: runId, runId: newRunId, rawFile, pages: pages.length, records: stats.records, invalid: stats.invalid, failedPages: stats.failed, bodiesMissing, complete };
 }
 
 /** <dir>/<source>/<day>/<name>, wherever it is. */

@@ -137,6 +137,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const writer = new RawWriter(path.join(config.rawDir, rawRel));
   if (!journal) writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
   const bodies = config.retention.bodyDays > 0 ? new BodyWriter(bodyFilePath(config.bodiesDir, rawRel)) : undefined;
+  let bodiesWarned = false;
 
   const stats = { pages: journal?.done.size ?? 0, records: journal?.records ?? 0, invalid: journal?.invalid ?? 0, failed: 0, yieldGuard: 0, robots: 0, offSite: journal?.offDomain ?? 0, offDomain: 0, browserMissing: 0 };
   const partitions: Record<string, number> = { ...journal?.partitions };
@@ -194,7 +195,11 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
 
   /** A page's lines and its marker in one write: the file then says the page is done. */
   const commitPage = (request: { url: string; uniqueKey: string; label?: string; userData: Record<string, unknown> }, loadedUrl: string, out: RouteOutput, offSite: number, body: string, captured: { url: string; body: string }[]) => {
-    bodies?.add({ key: request.uniqueKey, url: request.url, loaded_url: loadedUrl, label: request.label ?? '', userData: request.userData, fetched_at: clock.now().toISOString(), body, captured });
+    const kept = bodies?.add({ key: request.uniqueKey, url: request.url, loaded_url: loadedUrl, label: request.label ?? '', userData: request.userData, fetched_at: clock.now().toISOString(), body, captured });
+    if (kept === false && !bodiesWarned) {
+      bodiesWarned = true;
+      log.warn({ file: bodies!.file, err: bodies!.failed }, 'response bodies are no longer kept for this run (the crawl goes on; trawl reparse of it will be incomplete)');
+    }
     const marker: PageMarker = { control: 'page', key: request.uniqueKey, enqueued: out.enqueued, ...(offSite ? { off_domain: offSite } : {}) };
     failpoint('crawl.before-page-write');
     writer.write([...out.lines.map((l) => JSON.stringify(l)), JSON.stringify(marker)]);

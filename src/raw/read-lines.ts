@@ -100,11 +100,11 @@ function* linesOf(buf: Buffer, offset: number, lineNo: number, max: number, last
     if (nl - start > max) {
       yield refusedLine(buf.subarray(start, start + REFUSED_PREFIX), lineNo, startOffset, endOffset, nl - start, max);
     } else {
-      const bytes = buf.subarray(start, nl);
-      const text = bytes.toString('utf8');
+      const text = buf.toString('utf8', start, nl);
       if (text.trim() !== '') {
         // Decoding turns every invalid byte into U+FFFD: only a line that shows one is checked.
-        if (text.includes('\uFFFD') && !isUtf8(bytes)) yield { text, lineNo, startOffset, endOffset, refused: `not valid UTF-8 (byte ${firstInvalidUtf8(bytes)} of the line)` };
+        const bytes = text.includes('\uFFFD') ? buf.subarray(start, nl) : undefined;
+        if (bytes && !isUtf8(bytes)) yield { text, lineNo, startOffset, endOffset, refused: `not valid UTF-8 (byte ${firstInvalidUtf8(bytes)} of the line)` };
         else yield { text, lineNo, startOffset, endOffset };
       }
     }

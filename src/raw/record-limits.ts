@@ -36,39 +36,50 @@ export interface LimitedRecord {
 
 /** Why a raw record breaks a limit, or undefined; checked in order of cost. */
 export function recordLimitReason(r: LimitedRecord): string | undefined {
+  // Runs for every line: no allocation on the way to "within every limit".
   const L = RECORD_LIMITS;
-  const checks: [string, string | null, number][] = [['source', r.source, L.nameBytes], ['entity', r.entity, L.nameBytes], ['key', r.key, L.keyBytes], ['partition', r.partition, L.partitionBytes]];
-  for (const field of INDEXED_FIELDS[r.entity] ?? []) {
-    const v = r.data?.[field];
-    if (typeof v === 'string') checks.push([`data.${field}`, v, L.indexedTextBytes]);
-  }
-  for (const [name, value, limit] of checks) {
-    const n = value === null ? undefined : over(value, limit);
-    if (n !== undefined) return `${name} of ${n} bytes is over the limit of ${limit}`;
+  let n: number | undefined;
+  if ((n = over(r.source, L.nameBytes)) !== undefined) return `source of ${n} bytes is over the limit of ${L.nameBytes}`;
+  if ((n = over(r.entity, L.nameBytes)) !== undefined) return `entity of ${n} bytes is over the limit of ${L.nameBytes}`;
+  if (r.key !== null && (n = over(r.key, L.keyBytes)) !== undefined) return `key of ${n} bytes is over the limit of ${L.keyBytes}`;
+  if ((n = over(r.partition, L.partitionBytes)) !== undefined) return `partition of ${n} bytes is over the limit of ${L.partitionBytes}`;
+  const indexed = INDEXED_FIELDS[r.entity];
+  if (indexed && r.data) {
+    for (const field of indexed) {
+      const v = r.data[field];
+      if (typeof v === 'string' && (n = over(v, L.indexedTextBytes)) !== undefined) return `data.${field} of ${n} bytes is over the limit of ${L.indexedTextBytes}`;
+    }
   }
   return jsonValueReason(r.data, 'data') ?? jsonValueReason(r.source_fields, 'source_fields');
 }
 
 /**
  * Walks a parsed JSON value without recursion: too deep, or holding a number JSON.parse could not
- * read exactly (1e400 became Infinity, 12345678901234567890 lost its last digits), is a reason.
+ * read exactly (1e400 became Infinity, 12345678901234567890 lost its last digits), is a reason. Flat
+ * records, the usual ones, take one loop and no allocation.
  */
 function jsonValueReason(root: unknown, name: string): string | undefined {
   if (root === null || typeof root !== 'object') return undefined;
-  const stack: [unknown, number, string][] = [[root, 1, name]];
-  while (stack.length > 0) {
-    const [value, depth, where] = stack.pop()!;
+  // Nested objects still to walk: value, its depth and path, three entries each.
+  let pending: unknown[] | undefined;
+  let value = root as Record<string, unknown>;
+  let depth = 1;
+  let where = name;
+  for (;;) {
     if (depth > RECORD_LIMITS.depth) return `${name} nested deeper than the limit of ${RECORD_LIMITS.depth} levels`;
-    const entries = Array.isArray(value) ? value.entries() : Object.entries(value as Record<string, unknown>);
-    for (const [k, v] of entries) {
+    for (const k in value) {
+      const v = value[k];
       if (typeof v === 'number') {
         if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) return `${where}.${k} is a number beyond what is read exactly (finite, integers within ±2^53)`;
       } else if (v !== null && typeof v === 'object') {
-        stack.push([v, depth + 1, `${where}.${k}`]);
+        (pending ??= []).push(v, depth + 1, `${where}.${k}`);
       }
     }
+    if (!pending?.length) return undefined;
+    where = pending.pop() as string;
+    depth = pending.pop() as number;
+    value = pending.pop() as Record<string, unknown>;
   }
-  return undefined;
 }
 
 /** Keys are compared as their canonical (NFC) form, as content hashes are: one item, one key. */

@@ -1,6 +1,7 @@
 // The poison suite: every hostile record, file and object the probe found, each through the CLI on
 // real Postgres (and s3rver for the landing bucket). Each ends quarantined with its reason while the
 // good lines and later files land, the ETL and the export still run, and memory stays bounded.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { createGzip } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { startDemoServer } from '../../src/demo/demo-server.ts';
 import type { Database } from '../../src/db/database.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
@@ -208,5 +210,37 @@ describe('poison landing objects', () => {
     expect(fs.readdirSync(tmp).filter((n) => n.startsWith('trawl-'))).toEqual([]);
     // Generous: the line is skipped, never held; the bomb is cut at the cap as it streams.
     expect(r.rssMb).toBeLessThan(250);
+  });
+});
+
+describe('a disk that fills during a crawl', () => {
+  it('keeps the response bodies readable up to where the disk filled, and reparse says its run is incomplete', async () => {
+    const dataDir = fs.mkdtempSync(path.join(dir, 'full-disk-'));
+    const bodies = path.join(dataDir, 'bodies');
+    fs.mkdirSync(bodies, { recursive: true });
+    // A 4 KB file system for the bodies only (a few pages' worth): the raw file, elsewhere, keeps every page.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4k', 'tmpfs', bodies]);
+    try {
+      const demo = await startDemoServer({ day: 1 });
+      let crawl;
+      try {
+        crawl = await runCli(['crawl', 'demo_store', '--day', '1', '--base-url', demo.baseUrl], { env: { TRAWL_DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json' } });
+      } finally {
+        await demo.close();
+      }
+      expect(crawl.code, crawl.stderr).toBe(EXIT.ok);
+      expect(crawl.stderr).toContain('response bodies are no longer kept for this run');
+      const day = path.join(dataDir, 'raw', 'demo_store', '2026-01-01');
+      const runId = fs.readdirSync(day).find((f) => f.endsWith('.jsonl'))!.replace(/\.jsonl$/, '');
+      const reparse = await runCli(['reparse', runId], { env: { TRAWL_DATA_DIR: dataDir } });
+      expect(reparse.code, reparse.stderr).toBe(EXIT.partial);
+      expect(reparse.stdout).toMatch(/the run kept no body for \d+ of its pages \(they were cut, e\.g\. by a full disk\): this reparse is incomplete and delists nothing/);
+      // What was kept reads back whole: the reparse has records, and its end line says incomplete.
+      const lines = fs.readFileSync(path.join(day, `${runId}.reparse-1.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.filter((l) => !l.control).length).toBeGreaterThan(0);
+      expect(lines.at(-1)).toMatchObject({ control: 'end', complete: false });
+    } finally {
+      execFileSync('umount', [bodies]);
+    }
   });
 });

@@ -195,6 +195,47 @@ describe(`change detection against a model (seed ${SEED})`, () => {
   });
 });
 
+describe(`observations at the same instant (seed ${SEED})`, () => {
+  let run = 0;
+  // Few minutes, so one key is often observed twice at one instant in one file (records of one page share their time).
+  const tied = fc.tuple(
+    fc.array(fc.record({ key: fc.constantFrom('k1', 'k2'), value: fc.integer({ min: 0, max: 2 }), reviews: fc.nat(5), minute: fc.integer({ min: 0, max: 6 }) }), { minLength: 2, maxLength: 30 }),
+    fc.array(fc.nat(), { minLength: 0, maxLength: 2 }),
+  );
+  it('two observations of one key at one instant in a file resolve by file order: the later line is the newer', async () => {
+    await fc.assert(
+      fc.asyncProperty(tied, async ([obs, cuts]) => {
+        const source = `tie${run++}`;
+        const bounds = [...new Set(cuts.map((c) => c % obs.length))].sort((a, b) => a - b);
+        const files: Observation[][] = [];
+        let from = 0;
+        for (const b of [...bounds, obs.length]) {
+          if (b > from) files.push(obs.slice(from, b));
+          from = b;
+        }
+        const rawDir = path.join(dir, 'raw');
+        for (const f of files) {
+          const file = writeRawFile(rawDir, source, f.map((o) => ({ key: `${source}:${o.key}`, at: at(o.minute), data: { value: o.value, reviews: o.reviews }, volatile: ['reviews'] })));
+          await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+        }
+        const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data']; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
+          'SELECT key, data, valid_from, valid_to, last_seen_at FROM staging.version_history WHERE source = $1 ORDER BY key, version',
+          [source],
+        );
+        const actual = new Map<string, ModelVersion[]>();
+        for (const r of rows) {
+          const key = r.key.slice(source.length + 1);
+          actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
+        }
+        // The model with rule 6's tie-break: of a key's observations at one instant in a file, the last line counts.
+        const lastLineWins = files.map((f) => f.filter((o, i) => !f.slice(i + 1).some((later) => later.key === o.key && later.minute === o.minute)));
+        expect(actual).toEqual(model(lastLineWins));
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+});
+
 /** One crawl of a source's one partition: the keys it found (each once), and whether it was complete. */
 interface Crawl {
   complete: boolean;
