@@ -204,7 +204,7 @@ export default defineSpider({
   key: (o) => `playstation:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
   scope: playstationScope,
-  // ~2,300 products a locale at 24 a grid page: ~100 browser pages at one every 3 s.
+  // ~2,300 products a locale at 30 a grid page: ~76 browser pages at one every 3 s, under 10 min for two.
   expectedCrawlHours: 1,
   politeness: { maxConcurrency: 1, sameDomainDelaySecs: 3, maxRequestsPerMinute: 20 },
   start: ({ baseUrl, scope }) =>

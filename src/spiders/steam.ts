@@ -150,7 +150,7 @@ export default defineSpider({
   // missing key is never delisted (an app Steam stops selling answers success:false: unavailable).
   delists: false,
   scope: steamScope,
-  // At most (20 featured + watchlist) / 50 calls per country plus one per priceless app, ~36 a minute.
+  // Per country: 1 featured list, (featured + watchlist) / 50 price calls, one per priceless app; 36 a minute.
   expectedCrawlHours: 1,
   politeness: { maxConcurrency: 1, sameDomainDelaySecs: 60 / REQUESTS_PER_MINUTE, maxRequestsPerMinute: REQUESTS_PER_MINUTE },
   start: ({ baseUrl, scope }) =>
