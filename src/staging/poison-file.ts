@@ -10,8 +10,13 @@ const Q = (name: string) => sqlQuery('staging/quarantined-files.sql', name);
 /** A file's content cannot be ingested (thrown by readers that know it). */
 export class PoisonFileError extends Error {}
 
-/** SQLSTATE classes a row's data causes: data exceptions, integrity violations, limits exceeded. */
-const DATA_CLASSES = new Set(['22', '23', '54']);
+/**
+ * SQLSTATEs a row's data causes: data exceptions (22…), a limit exceeded (54…), a NOT NULL or CHECK
+ * constraint (23502, 23514). A unique violation is left out: it is a race with another writer, not
+ * the file's fault, and the next run retries it.
+ */
+const DATA_CLASSES = new Set(['22', '54']);
+const DATA_CODES = new Set(['23502', '23514']);
 /** Errors of reading a file (not of the database connection). */
 const FILE_ERRNOS = new Set(['EACCES', 'EISDIR', 'EIO', 'ELOOP', 'ENOENT', 'ENOTDIR', 'Z_DATA_ERROR', 'Z_BUF_ERROR', 'ERR_STRING_TOO_LONG']);
 
@@ -23,7 +28,7 @@ export function poisonReason(err: unknown): string | undefined {
   for (let i = 0; i < 4 && e instanceof Error; i++) {
     const code = (e as { code?: unknown }).code;
     if (e instanceof PoisonFileError || e instanceof RangeError) return messageOf(e);
-    if (typeof code === 'string' && (FILE_ERRNOS.has(code) || (/^[0-9A-Z]{5}$/.test(code) && DATA_CLASSES.has(code.slice(0, 2))))) return messageOf(e);
+    if (typeof code === 'string' && (FILE_ERRNOS.has(code) || DATA_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && DATA_CLASSES.has(code.slice(0, 2))))) return messageOf(e);
     e = e.cause;
   }
   return undefined;
