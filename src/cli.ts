@@ -385,7 +385,7 @@ export function buildProgram(): Command {
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else
           process.stdout.write(
-            `${formatTable(rows.map((r) => ({ spider: r.spider, 'last run': r.last_run_at?.toISOString() ?? 'never', result: r.last_run_status, 'fresh (h)': r.freshness_hours, 'stale after (h)': r.stale_after_hours, 'records 24h': r.records_24h, 'new versions 24h': r.new_versions_24h, 'quarantined 24h': r.quarantined_24h, collapsed: r.collapsed ?? '', stale: r.stale ? 'STALE' : '' })))}\n`,
+            `${formatTable(rows.map((r) => ({ spider: r.spider, 'last run': r.last_run_at?.toISOString() ?? 'never', result: r.last_run_status, 'fresh (h)': r.freshness_hours, 'stale after (h)': r.stale_after_hours, 'records 24h': r.records_24h, 'new versions 24h': r.new_versions_24h, 'quarantined 24h': r.quarantined_24h, 'files quarantined': r.quarantined_files, collapsed: r.collapsed ?? '', stale: r.stale ? 'STALE' : '' })))}\n`,
           );
         const { sendAlert } = await load.alerts();
         for (const r of stale) {

@@ -16,6 +16,8 @@ export interface SpiderStatus {
   records_24h: number;
   new_versions_24h: number;
   quarantined_24h: number;
+  /** Raw files of this spider quarantined whole (they cannot be read; `trawl quarantine`). */
+  quarantined_files: number;
   /** Partitions whose last crawl's record count collapsed against the one before (or a crawl found nothing): null when none. */
   collapsed: string | null;
 }
@@ -33,15 +35,19 @@ export async function readStatus(pool: pg.Pool, schedules: Schedule[], now: Date
      ), collapsed AS (
        SELECT c.source AS spider, string_agg(c.partition, ', ' ORDER BY c.partition) AS collapsed
        FROM staging.crawl_partitions c JOIN latest_crawl l USING (source, raw_file_id) WHERE c.collapsed GROUP BY c.source
+     ), poisoned AS (
+       SELECT n.spider, count(*)::int AS files
+       FROM unnest($1::text[]) AS n(spider) JOIN staging.quarantined_files f ON starts_with(f.path, n.spider || '/')
+       GROUP BY n.spider
      ), recent AS (
        SELECT spider, sum(records)::int AS records, sum(new_versions)::int AS new_versions, sum(quarantined)::int AS quarantined
        FROM ops.runs WHERE step = 'ingest' AND spider = ANY($1) AND started_at > $2::timestamptz - interval '24 hours' GROUP BY spider
      )
      SELECT n.spider, l.started_at AS last_run_at, l.status AS last_run_status, l.message AS last_run_message, e.at AS last_export_at,
             coalesce(r.records, 0) AS records_24h, coalesce(r.new_versions, 0) AS new_versions_24h, coalesce(r.quarantined, 0) AS quarantined_24h,
-            c.collapsed
+            c.collapsed, coalesce(q.files, 0) AS quarantined_files
      FROM unnest($1::text[]) AS n(spider)
-     LEFT JOIN last_step l USING (spider) LEFT JOIN last_export e USING (spider) LEFT JOIN recent r USING (spider) LEFT JOIN collapsed c USING (spider)
+     LEFT JOIN last_step l USING (spider) LEFT JOIN last_export e USING (spider) LEFT JOIN recent r USING (spider) LEFT JOIN collapsed c USING (spider) LEFT JOIN poisoned q USING (spider)
      ORDER BY n.spider`,
     [names, now],
   );

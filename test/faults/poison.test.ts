@@ -149,7 +149,7 @@ describe('poison files', () => {
   it('a file that cannot be read is quarantined once with its reason, passed over until retry, and the files after it land', async () => {
     const outside = path.join(dir, 'outside-secret.jsonl');
     fs.writeFileSync(outside, `${line('probe:secret:us', offer('secret'))}\n`);
-    const linkDir = path.join(rawDir, 'probe', '2026-02-02');
+    const linkDir = path.join(rawDir, 'demo_store', '2026-02-02');
     fs.mkdirSync(linkDir, { recursive: true });
     const link = path.join(linkDir, '20260202T060000Z-plink.jsonl');
     fs.symlinkSync(outside, link);
@@ -163,7 +163,7 @@ describe('poison files', () => {
 
     const replay = await runCli(['ingest', '--replay', link, path.join(rawDir, 'probe', '2026-02-03', fs.readdirSync(path.join(rawDir, 'probe', '2026-02-03'))[0]!)], { env });
     expect(replay.code, replay.stderr).toBe(EXIT.partial);
-    expect(replay.stdout).toMatch(/probe\/2026-02-02\/20260202T060000Z-plink\.jsonl .*file quarantined: probe\/2026-02-02\/20260202T060000Z-plink\.jsonl leads out of the raw folder/);
+    expect(replay.stdout).toMatch(/demo_store\/2026-02-02\/20260202T060000Z-plink\.jsonl .*file quarantined: demo_store\/2026-02-02\/20260202T060000Z-plink\.jsonl leads out of the raw folder/);
     expect((await database.pool.query(`SELECT 1 FROM staging.key_state WHERE key = 'probe:secret:us'`)).rowCount).toBe(0);
 
     // Recorded once; the next replay passes over it and says so.
@@ -172,8 +172,11 @@ describe('poison files', () => {
     expect(again.stdout).toContain('1 quarantined file(s) passed over (trawl quarantine retry)');
     const listed = await runCli(['quarantine', '--json'], { env });
     expect((JSON.parse(listed.stdout) as { files: { path: string; reason: string }[] }).files).toEqual([
-      expect.objectContaining({ path: 'probe/2026-02-02/20260202T060000Z-plink.jsonl', reason: expect.stringMatching(/leads out of the raw folder/) }),
+      expect.objectContaining({ path: 'demo_store/2026-02-02/20260202T060000Z-plink.jsonl', reason: expect.stringMatching(/leads out of the raw folder/) }),
     ]);
+    // trawl status counts it under the spider whose folder it is in.
+    const status = JSON.parse((await runCli(['status', '--json'], { env })).stdout) as { spider: string; quarantined_files: number }[];
+    expect(status.find((r) => r.spider === 'demo_store')?.quarantined_files).toBe(1);
     const retry = await runCli(['quarantine', 'retry'], { env });
     expect(retry.stdout).toMatch(/1 quarantined file\(s\) will be tried again by the next ingest/);
     const afterRetry = await runCli(['ingest', '--replay', link], { env });
