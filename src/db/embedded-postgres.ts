@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { processAlive } from '../lib/process-alive.ts';
 
 const run = promisify(execFile);
 const ROOT_BASE = '/var/lib/trawl';
@@ -179,21 +180,12 @@ function readPostmaster(pgdata: string): { pid: number; port: number } | undefin
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  return pid > 0 && isAlive(pid) && port > 0 ? { pid, port } : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid > 0 && processAlive(pid) && port > 0 ? { pid, port } : undefined;
 }
 
 function liveOwners(dir: string): number[] {
   const pids = fs.readdirSync(dir).map(Number).filter((p) => p > 0 && p !== process.pid);
-  const live = pids.filter(isAlive);
+  const live = pids.filter(processAlive);
   for (const dead of pids.filter((p) => !live.includes(p))) fs.rmSync(path.join(dir, String(dead)), { force: true });
   return live;
 }

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { processAlive } from '../lib/process-alive.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
@@ -99,15 +100,6 @@ export function sweepStaleTempFolders(dir: string, log: Logger): void {
     if (!stale) continue;
     fs.rmSync(folder, { recursive: true, force: true });
     log.info({ folder }, 'removed a landing temp folder a killed ingest left');
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -145,6 +145,32 @@ function model(files: Observation[][]): Map<string, ModelVersion[]> {
   return keys;
 }
 
+/** The observations cut into files at the given positions (taken modulo their count). */
+function splitAt(obs: Observation[], cuts: number[]): Observation[][] {
+  const bounds = [...new Set(cuts.map((c) => c % obs.length))].sort((a, b) => a - b);
+  const files: Observation[][] = [];
+  let from = 0;
+  for (const b of [...bounds, obs.length]) {
+    if (b > from) files.push(obs.slice(from, b));
+    from = b;
+  }
+  return files;
+}
+
+/** A source's versions per key (without its prefix), as the model describes them. */
+async function versionsOf(source: string): Promise<Map<string, ModelVersion[]>> {
+  const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data']; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
+    'SELECT key, data, valid_from, valid_to, last_seen_at FROM staging.version_history WHERE source = $1 ORDER BY key, version',
+    [source],
+  );
+  const actual = new Map<string, ModelVersion[]>();
+  for (const r of rows) {
+    const key = r.key.slice(source.length + 1);
+    actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
+  }
+  return actual;
+}
+
 const observations = fc
   .uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 })
   .chain((minutes) =>
@@ -162,13 +188,7 @@ describe(`change detection against a model (seed ${SEED})`, () => {
       fc.asyncProperty(observations, async ([obs, cuts, replay]) => {
         const source = `prop${run++}`;
         // Split the sequence (not sorted by time: files arrive late too) into files.
-        const bounds = [...new Set(cuts.map((c) => c % obs.length))].sort((a, b) => a - b);
-        const files: Observation[][] = [];
-        let from = 0;
-        for (const b of [...bounds, obs.length]) {
-          if (b > from) files.push(obs.slice(from, b));
-          from = b;
-        }
+        const files = splitAt(obs, cuts);
         const rawDir = path.join(dir, 'raw');
         const written = files.map((f) =>
           writeRawFile(rawDir, source, f.map((o) => ({ key: `${source}:${o.key}`, at: at(o.minute), data: { value: o.value, reviews: o.reviews }, volatile: ['reviews'] }))),
@@ -177,15 +197,7 @@ describe(`change detection against a model (seed ${SEED})`, () => {
         for (const file of [...written, ...(replay ? [written[0]!] : [])]) {
           await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
         }
-        const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data']; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
-          'SELECT key, data, valid_from, valid_to, last_seen_at FROM staging.version_history WHERE source = $1 ORDER BY key, version',
-          [source],
-        );
-        const actual = new Map<string, ModelVersion[]>();
-        for (const r of rows) {
-          const key = r.key.slice(source.length + 1);
-          actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
-        }
+        const actual = await versionsOf(source);
         expect(actual).toEqual(model(files));
         const counts = await keyCounts(database.pool);
         expect(counts.kept).toEqual(counts.actual);
@@ -206,27 +218,13 @@ describe(`observations at the same instant (seed ${SEED})`, () => {
     await fc.assert(
       fc.asyncProperty(tied, async ([obs, cuts]) => {
         const source = `tie${run++}`;
-        const bounds = [...new Set(cuts.map((c) => c % obs.length))].sort((a, b) => a - b);
-        const files: Observation[][] = [];
-        let from = 0;
-        for (const b of [...bounds, obs.length]) {
-          if (b > from) files.push(obs.slice(from, b));
-          from = b;
-        }
+        const files = splitAt(obs, cuts);
         const rawDir = path.join(dir, 'raw');
         for (const f of files) {
           const file = writeRawFile(rawDir, source, f.map((o) => ({ key: `${source}:${o.key}`, at: at(o.minute), data: { value: o.value, reviews: o.reviews }, volatile: ['reviews'] })));
           await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
         }
-        const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data']; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
-          'SELECT key, data, valid_from, valid_to, last_seen_at FROM staging.version_history WHERE source = $1 ORDER BY key, version',
-          [source],
-        );
-        const actual = new Map<string, ModelVersion[]>();
-        for (const r of rows) {
-          const key = r.key.slice(source.length + 1);
-          actual.set(key, [...(actual.get(key) ?? []), { data: r.data, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null, last_seen_at: r.last_seen_at.toISOString() }]);
-        }
+        const actual = await versionsOf(source);
         // The model with rule 6's tie-break: of a key's observations at one instant in a file, the last line counts.
         const lastLineWins = files.map((f) => f.filter((o, i) => !f.slice(i + 1).some((later) => later.key === o.key && later.minute === o.minute)));
         expect(actual).toEqual(model(lastLineWins));
