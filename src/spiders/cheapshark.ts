@@ -105,7 +105,8 @@ export default defineSpider({
         // X-Total-Page-Count says how many pages there are; without it, a short page is the last.
         const total = Number(headers['x-total-page-count']);
         const more = Number.isInteger(total) && total > 0 ? page + 1 < total : records.length >= s.page_size;
-        if (records.length === 0) noResults(`page ${page} of the deals is empty`);
+        // Past the first page an empty one is the end of the list; an empty first page is a changed answer.
+        if (records.length === 0 && page > 0) noResults(`page ${page} of the deals is empty: the list ended`);
         if (more && page + 1 < s.max_pages) await enqueue({ url: dealsUrl(request.url, s, page + 1), label: 'DEALS', userData: { page: page + 1 } });
       },
     },

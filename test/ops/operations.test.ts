@@ -86,11 +86,11 @@ describe('run', () => {
 });
 
 describe('what a run reports', () => {
-  /** A local store: CheapShark answering an empty deals list, Steam an app priced in a currency no one knows. */
+  /** A local store: GOG's catalog reporting no products at all, Steam an app priced in a currency no one knows. */
   async function store() {
     const server = http.createServer((req, res) => {
       if (req.url === '/robots.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nAllow: /\n');
-      if (req.url?.startsWith('/api/1.0/deals')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+      if (req.url?.startsWith('/v1/catalog')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"pages":0,"productCount":0,"products":[]}');
       if (req.url?.startsWith('/api/appdetails')) {
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"10":{"success":true,"data":{"price_overview":{"currency":"XBT","initial":100,"final":100,"discount_percent":0,"initial_formatted":"","final_formatted":"1 XBT"}}}}');
       }
@@ -104,11 +104,12 @@ describe('what a run reports', () => {
     const { server, url } = await store();
     try {
       received.length = 0;
-      const r = await runCli(['run', 'cheapshark', '--base-url', url], { env });
+      // The catalog itself says it is empty: the page passes the yield guard, and the crawl is complete with no record.
+      const r = await runCli(['run', 'gog', '--base-url', url], { env });
       expect(r.code, r.stderr).toBe(EXIT.ok);
-      expect(received.map((m) => [m.trawl.kind, m.trawl.spider])).toEqual([['collapsed', 'cheapshark']]);
+      expect(received.map((m) => [m.trawl.kind, m.trawl.spider])).toEqual([['collapsed', 'gog']]);
       const status = await runCli(['status', '--json'], { env });
-      const row = (JSON.parse(status.stdout) as { spider: string; collapsed: string | null }[]).find((x) => x.spider === 'cheapshark');
+      const row = (JSON.parse(status.stdout) as { spider: string; collapsed: string | null }[]).find((x) => x.spider === 'gog');
       expect(row?.collapsed).toBe('(no records)');
     } finally {
       server.close();

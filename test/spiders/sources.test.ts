@@ -157,6 +157,17 @@ describe('cheapshark', () => {
     expect(requests.filter((r) => r.startsWith('/api/1.0/deals'))).toEqual(['/api/1.0/deals?pageNumber=0&pageSize=20&sortBy=Savings']);
   });
 
+  it('an empty first page of deals fails by the yield guard; an empty later page ends the list', async () => {
+    const empty = await crawl(cheapshark, (url) => (url.pathname === '/api/1.0/deals' ? json('[]') : undefined));
+    expect(empty.result).toMatchObject({ complete: false, yieldGuardFailures: 1 });
+    // 20 deals on pages of 20, then an empty page: the end, complete.
+    const ended = await crawl(cheapshark, (url) => (url.pathname === '/api/1.0/deals' ? json(url.searchParams.get('pageNumber') === '0' ? fixture('cheapshark/deals_list.json') : '[]') : undefined), {
+      scope: () => ({ page_size: 20 }),
+    });
+    expect(ended.result).toMatchObject({ complete: true, records: 20 });
+    expect(ended.requests.filter((r) => r.startsWith('/api/1.0/deals'))).toHaveLength(2);
+  });
+
   it('an answer of another shape (a /games lookup) is a named error, not a TypeError, and fails its request', async () => {
     expect(() => parseCheapsharkDeals(fixture('cheapshark/games_lookup_title_elden-ring.json').toString())).toThrow(CheapsharkShapeError);
     expect(() => parseCheapsharkDeals(fixture('cheapshark/games_lookup_title_elden-ring.json').toString())).toThrow(/element 0 is not a deal \(no string dealID, storeID, salePrice, normalPrice, title\)/);
