@@ -1,6 +1,7 @@
 // Argument parsing and exit codes only; the work lives in the modules each command calls.
+import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createContext, type AppContext } from './app-context.ts';
 import { ENV_VARS, type EnvVar } from './config.ts';
 import { EXIT, UserError, messageOf, type ExitCode } from './lib/errors.ts';
@@ -57,6 +58,12 @@ const positiveInt = (value: string) => {
   return n;
 };
 
+const tcpPort = (value: string) => {
+  const n = positiveInt(value);
+  if (n > 65535) throw new InvalidArgumentError('must be a TCP port, 1 to 65535');
+  return n;
+};
+
 const parseUserData = (value: string) => {
   let v: unknown;
   try {
@@ -67,6 +74,19 @@ const parseUserData = (value: string) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError('must be a JSON object');
   return v as Record<string, unknown>;
 };
+
+/** `ingest --source`: each name is a spider or has raw files (another producer's); anything else is a typo. */
+async function checkSources(names: string[], rawDir: string): Promise<void> {
+  const spiders = await (await load.registry()).loadSpiders();
+  const folders = fs.existsSync(rawDir) ? fs.readdirSync(rawDir) : [];
+  const unknown = names.filter((n) => !spiders.has(n) && !folders.includes(n));
+  if (unknown.length) throw new UserError(`unknown source "${unknown[0]}": neither a spider (${[...spiders.keys()].join(', ')}) nor a folder of raw files in ${rawDir}`, { exitCode: EXIT.usage });
+}
+
+/** The version in package.json. */
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Runs a command body with a context, turning errors into one line and an exit code. */
 async function act(opts: { day?: number }, body: (ctx: AppContext) => Promise<ExitCode | void>): Promise<void> {
@@ -104,6 +124,8 @@ function printPipeline(results: { label: string; result: PipelineResult }[], ela
   // Exit 3 for what is news: a line quarantined for a key or reason not seen before (the table counts all).
   const quarantined = results.some((r) => r.result.ingest.newQuarantined > 0 || r.result.ingest.quarantinedFiles.length > 0);
   const incomplete = results.some((r) => r.result.crawls.some((c) => !c.complete));
+  // A crawl that read no page at all did not work: failed, not partial.
+  if (results.some((r) => r.result.crawls.some((c) => c.pages === 0 && c.failedRequests > 0))) return EXIT.failed;
   return quarantined || incomplete ? EXIT.partial : EXIT.ok;
 }
 
@@ -114,7 +136,10 @@ export function buildProgram(): Command {
       'after',
       `${envHelp(Object.keys(ENV_VARS) as EnvVar[])}\nExit codes: 0 ok, 1 failed, 2 usage or config error, 3 partial (records quarantined or crawl incomplete), 4 already running, 5 stale (status).\n`,
     )
-    .showHelpAfterError('(trawl --help lists the commands)');
+    .version(packageVersion(), '--version', 'print the version and exit')
+    // Usage errors: one line, exit 2. Set before the commands are added, which copy these settings.
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`trawl: ${str.replace(/^error: /, '').trim()} (trawl --help lists the commands)\n`) });
 
   program
     .command('migrate')
@@ -180,6 +205,8 @@ export function buildProgram(): Command {
           if (!r.complete) incomplete.push(`${r.spider}: incomplete, nothing will be delisted: ${r.incompleteReasons.join('; ')}`);
         }
         process.stdout.write(`${formatTable(rows)}\n\n${incomplete.map((l) => `${l}\n`).join('')}time ${seconds(Date.now() - started)}\n`);
+        // A crawl that read no page at all did not work: failed, not partial.
+        if (rows.some((r) => r.pages === 0 && r.failed > 0)) return EXIT.failed;
         return rows.some((r) => r.invalid > 0 || r.complete !== 'yes') ? EXIT.partial : EXIT.ok;
       }),
     );
@@ -206,6 +233,7 @@ export function buildProgram(): Command {
           process.stdout.write(`${formatTable(rows)}\n\n${r.files.length} file(s) ingested, ${r.quarantinedFiles.length} quarantined, time ${seconds(Date.now() - started)}\n`);
           return r.quarantinedFiles.length > 0 || r.files.some((f) => f.newQuarantined > 0) ? EXIT.partial : EXIT.ok;
         }
+        if (o.source) await checkSources(o.source, ctx.config.rawDir);
         const { runIngest } = await load.ingest();
         const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
         const rows = [
@@ -474,7 +502,7 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('Serve the export folder (EXPORT_TARGET=file://...) over HTTP on 127.0.0.1 until Ctrl-C.')
-    .option('--port <n>', 'port', positiveInt, 8080)
+    .option('--port <n>', 'port', tcpPort, 8080)
     .addHelpText('after', envHelp(['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE']))
     .action((o: { port: number }) =>
       act({}, async (ctx) => {
@@ -504,9 +532,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-await buildProgram()
-  .exitOverride((err) => {
-    // commander's own usage errors: exit 2, help and version: 0.
-    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
-  })
-  .parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  // commander's own: help and version end 0; every usage error (already printed in one line) ends 2.
+  if (!(err instanceof CommanderError)) throw err;
+  process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

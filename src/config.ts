@@ -4,8 +4,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { EXIT, UserError } from './lib/errors.ts';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const share = z.coerce.number().min(0).max(1);
+// Numbers are written in decimal: " " is not 0, and "0x10" or "1e3" are not numbers here.
+const int = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole decimal number').transform(Number).pipe(z.number().int().min(min).max(max));
+const share = z.string().trim().regex(/^\d+(\.\d+)?$/, 'must be a decimal number').transform(Number).pipe(z.number().min(0).max(1));
+/** No control characters: a header value with CR/LF would fail every request, or split it. */
+const headerValue = z
+  .string()
+  .min(1)
+  .refine((v) => ![...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must hold no control characters (CR, LF, tab, …)');
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
 /** Every variable trawl reads, with its default and what it means (also printed by --help and .env.example). */
@@ -44,10 +51,21 @@ export const ENV_VARS = {
 
 export type EnvVar = keyof typeof ENV_VARS;
 
+/** postgres://user@host/db, or postgres:///db?host=/socket/dir: never only PG* variables' defaults. */
+function hasHostAndDatabase(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.hostname !== '' || u.searchParams.has('host')) && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
 const schema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .refine(hasHostAndDatabase, 'must name a host (or ?host= for a socket) and a database')
     .optional(),
   TRAWL_DATA_DIR: z.string().min(1).default('./data'),
   EXPORT_TARGET: z
@@ -64,7 +82,7 @@ const schema = z.object({
   EMBEDDED_PG_PORT: int(1024, 65535).default(54329),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
-  TRAWL_USER_AGENT: z.string().min(1).default('trawl/0.1 (+https://github.com/trawl-etl/trawl; price tracker)'),
+  TRAWL_USER_AGENT: headerValue.default('trawl/0.1 (+https://github.com/trawl-etl/trawl; price tracker)'),
   TRAWL_NOW: z.iso.datetime({ offset: true }).optional(),
   DEMO_PORT: int(1024, 65535).default(8931),
   CRAWL_MAX_PAGES: int(1, 10_000_000).default(10_000),

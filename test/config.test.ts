@@ -16,6 +16,15 @@ describe('config', () => {
     ['TRAWL_NOW', 'yesterday', /TRAWL_NOW="yesterday" is invalid/],
     ['DELIST_MAX_MISSING_SHARE', '2', /DELIST_MAX_MISSING_SHARE="2" is invalid/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud" is invalid/],
+    // Whitespace is not 0, and only decimal numbers are numbers.
+    ['BODY_RETENTION_DAYS', ' ', /BODY_RETENTION_DAYS=" " is invalid: must be a whole decimal number/],
+    ['CRAWL_MAX_PAGES', '0x10', /CRAWL_MAX_PAGES="0x10" is invalid: must be a whole decimal number/],
+    ['EMBEDDED_PG_PORT', '1e4', /EMBEDDED_PG_PORT="1e4" is invalid: must be a whole decimal number/],
+    ['DELIST_MAX_MISSING_SHARE', '0x1', /DELIST_MAX_MISSING_SHARE="0x1" is invalid: must be a decimal number/],
+    ['TRAWL_USER_AGENT', 'trawl/1\r\nX-Evil: 1', /TRAWL_USER_AGENT=.* is invalid: must hold no control characters/],
+    // A URL that names no host or no database would fall back to the PG* variables' defaults.
+    ['DATABASE_URL', 'postgres://', /DATABASE_URL="postgres:\/\/" is invalid: must name a host/],
+    ['DATABASE_URL', 'postgres://db.example', /DATABASE_URL="postgres:\/\/db.example" is invalid: must name a host \(or \?host= for a socket\) and a database/],
   ])('a bad %s is one line naming it', (name, value, message) => {
     let err: unknown;
     try {
@@ -27,6 +36,13 @@ describe('config', () => {
     expect((err as UserError).exitCode).toBe(EXIT.usage);
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('reads decimal numbers with spaces around them, and socket URLs with ?host=', () => {
+    const c = loadConfig({ BODY_RETENTION_DAYS: ' 7 ', DELIST_MAX_MISSING_SHARE: '0.25', DATABASE_URL: 'postgresql:///trawl?host=/var/run/postgresql' }, '/srv/trawl');
+    expect(c.retention.bodyDays).toBe(7);
+    expect(c.delistMaxMissingShare).toBe(0.25);
+    expect(c.databaseUrl).toBe('postgresql:///trawl?host=/var/run/postgresql');
   });
 
   it('lists every variable it reads in .env.example', () => {

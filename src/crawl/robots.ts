@@ -5,6 +5,8 @@
 import { RobotsTxtFile } from '@crawlee/utils';
 
 export interface RobotsPolicy {
+  /** `unreachable`: robots.txt answered 5xx or nothing; the host is not crawled, and that is a failure, not a rule. */
+  verdict(url: string): Promise<'allowed' | 'disallowed' | 'unreachable'>;
   isAllowed(url: string): Promise<boolean>;
 }
 
@@ -29,13 +31,13 @@ export function robotsPolicy(opts: { userAgent: string; timeoutMs: number; fetch
       return 'disallow-all';
     }
   };
-  return {
-    async isAllowed(url) {
-      const origin = new URL(url).origin;
-      let file = files.get(origin);
-      if (!file) files.set(origin, (file = load(origin)));
-      const robots = await file;
-      return robots !== 'disallow-all' && robots.isAllowed(url, token);
-    },
+  const verdict = async (url: string) => {
+    const origin = new URL(url).origin;
+    let file = files.get(origin);
+    if (!file) files.set(origin, (file = load(origin)));
+    const robots = await file;
+    if (robots === 'disallow-all') return 'unreachable' as const;
+    return robots.isAllowed(url, token) ? ('allowed' as const) : ('disallowed' as const);
   };
+  return { verdict, isAllowed: async (url) => (await verdict(url)) === 'allowed' };
 }

@@ -174,9 +174,16 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         log.info({ url: r.url }, 'off-site link skipped');
         continue;
       }
-      if (robots && !(await robots.isAllowed(r.url))) {
+      const verdict = robots ? await robots.verdict(r.url) : 'allowed';
+      if (verdict === 'disallowed') {
         stats.robots++;
         log.info({ url: r.url, reason: 'robotsTxt' }, 'request skipped');
+        continue;
+      }
+      if (verdict === 'unreachable') {
+        // Not crawled (RFC 9309: an unreachable robots.txt disallows all), and not a complete crawl either.
+        stats.failed++;
+        log.error({ url: r.url }, `robots.txt of ${new URL(r.url).origin} could not be fetched: request not made`);
         continue;
       }
       accepted.push(r);

@@ -50,9 +50,9 @@ export async function tryRoute(opts: TryOptions): Promise<TryResult> {
   if (isUrl) {
     url = opts.target;
     const politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };
-    if (politeness.respectRobotsTxt && !(await robotsPolicy({ userAgent: config.userAgent, timeoutMs: politeness.requestTimeoutSecs * 1000 }).isAllowed(url))) {
-      throw new UserError(`robots.txt of ${new URL(url).origin} disallows ${url} for ${config.userAgent}`);
-    }
+    const verdict = politeness.respectRobotsTxt ? await robotsPolicy({ userAgent: config.userAgent, timeoutMs: politeness.requestTimeoutSecs * 1000 }).verdict(url) : 'allowed';
+    if (verdict === 'disallowed') throw new UserError(`robots.txt of ${new URL(url).origin} disallows ${url} for ${config.userAgent}`);
+    if (verdict === 'unreachable') throw new UserError(`robots.txt of ${new URL(url).origin} could not be fetched: nothing is requested from it`);
     const res = await fetch(url, { headers: { 'user-agent': config.userAgent }, redirect: 'follow', signal: AbortSignal.timeout(politeness.requestTimeoutSecs * 1000) });
     status = res.status;
     loadedUrl = res.url || url;

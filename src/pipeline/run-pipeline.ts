@@ -45,7 +45,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const log = opts.log.child({ run_id: pipelineId, spider: sources.join(',') });
   const locks = await lockSpiders(database.pool, sources);
   try {
-    return await runLocked({ ...opts, log }, pipelineId);
+    return await runLocked({ ...opts, log }, pipelineId, opts.log);
   } catch (err) {
     await sendAlert(config.alertWebhookUrl, { kind: 'failed', spider: sources.join(','), message: messageOf(err) }, log);
     throw err;
@@ -54,13 +54,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
 }
 
-async function runLocked(opts: PipelineOptions, pipelineId: string): Promise<PipelineResult> {
+async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Logger): Promise<PipelineResult> {
   const { config, database, log, clock } = opts;
   const crawls: CrawlResult[] = [];
   for (const spider of opts.spiders) {
     const runId = await openRun(database.db, 'crawl', spider.name, pipelineId);
     try {
-      const crawl = await runCrawl({ spider, config, log: log.child({ spider: spider.name }), clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal });
+      // The pipeline's logger names its spiders already: a child with the same field would print it twice.
+      const crawlLog = opts.spiders.length === 1 ? log : rootLog.child({ run_id: pipelineId, spider: spider.name });
+      const crawl = await runCrawl({ spider, config, log: crawlLog, clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal });
       crawls.push(crawl);
       await closeRun(database.db, runId, crawl.failedRequests > 0 || !crawl.complete ? 'partial' : 'ok', {
         pages: crawl.pages,

@@ -45,6 +45,36 @@ describe('trawl CLI errors', () => {
     expect(crawl.stdout).toContain('CHROMIUM_PATH');
   });
 
+  it.each([
+    [['crawl', 'demo_store', '--nosuch'], "unknown option '--nosuch'"],
+    [['crawl', 'demo_store', '--day', '0'], "option '--day <n>' argument '0' is invalid"],
+    [['demo', '--days', 'a,b'], "option '--days <list>' argument 'a,b' is invalid"],
+    [['schedule', 'nosuch'], "unknown command 'nosuch'"],
+    [['serve', '--port', '99999'], "option '--port <n>' argument '99999' is invalid. must be a TCP port"],
+  ])('a usage error of %j: one line, exit 2', async (args, message) => {
+    const r = await runCli(args, { env });
+    expect(r.code).toBe(EXIT.usage);
+    expect(oneLine(r.stderr)).toContain(`trawl: ${message}`);
+  });
+
+  it('--version prints the version', async () => {
+    const r = await runCli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}\n` });
+  });
+
+  it('ingest --source refuses a name that is neither a spider nor a folder of raw files', async () => {
+    const r = await runCli(['ingest', '--source', 'demo_stor'], { env });
+    expect(r.code).toBe(EXIT.usage);
+    expect(oneLine(r.stderr)).toMatch(/^trawl: unknown source "demo_stor": neither a spider \(cheapshark, demo_store, .*\) nor a folder of raw files in /);
+  });
+
+  it('a crawl in which no request succeeded fails (exit 1), saying why it is incomplete', async () => {
+    const port = await freePort();
+    const r = await runCli(['crawl', 'gog', '--base-url', `http://127.0.0.1:${port}`], { env: { ...env, LOG_LEVEL: 'silent' } });
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.stdout).toMatch(/gog: incomplete, nothing will be delisted: 1 request\(s\) failed/);
+  });
+
   it('an unknown spider name: one line, usage exit code', async () => {
     const r = await runCli(['run', 'no_such_spider'], { env });
     expect(r.code).toBe(EXIT.usage);

@@ -202,6 +202,8 @@ describe('poison landing objects', () => {
 
     const r = await cliWithRss(['ingest', '--from', 's3://landing/drop/'], { TMPDIR: tmp, LANDING_MAX_BYTES: String(200 * 1024 * 1024) });
     expect(r.code, r.stderr).toBe(EXIT.partial);
+    // Node 20 and the pinned AWS SDK: its notice about Node 22 is not printed on every command.
+    expect(r.stderr).not.toContain('NodeVersionSupportWarning');
     const keys = (await database.pool.query(`SELECT key FROM staging.key_state WHERE source = 'partner' ORDER BY key`)).rows.map((x) => x.key);
     // The last line without a newline landed; the huge line's neighbours landed; the object after the bomb landed.
     expect(keys).toEqual(['partner:a1:us', 'partner:a2:us', 'partner:b1:us', 'partner:b2:us', 'partner:d1:us']);

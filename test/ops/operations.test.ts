@@ -121,8 +121,12 @@ describe('what a run reports', () => {
     const sources = path.join(dir, 'sources-steam.json');
     fs.writeFileSync(sources, JSON.stringify({ steam: { countries: ['us'], featured: [], app_ids: [10] } }));
     try {
-      const first = await runCli(['run', 'steam', '--base-url', url], { env: { ...env, SOURCES_FILE: sources } });
+      const first = await runCli(['run', 'steam', '--base-url', url], { env: { ...env, SOURCES_FILE: sources, LOG_LEVEL: 'info', LOG_FORMAT: 'json' } });
       expect(first.code, first.stderr).toBe(EXIT.partial);
+      // Each field of a log line once: the run's spider was printed twice on every crawl line.
+      const logLines = first.stderr.trim().split('\n').filter((l) => l.startsWith('{'));
+      expect(logLines.length).toBeGreaterThan(0);
+      for (const l of logLines) expect(l.match(/"spider":/g)?.length ?? 0, l).toBeLessThanOrEqual(1);
       const second = await runCli(['run', 'steam', '--base-url', url], { env: { ...env, SOURCES_FILE: sources } });
       expect(second.code, second.stderr).toBe(EXIT.ok);
       // The summary still counts it, and says it is not new.
