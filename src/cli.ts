@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createContext, type AppContext } from './app-context.ts';
 import { ENV_VARS, type EnvVar } from './config.ts';
 import { EXIT, UserError, messageOf, type ExitCode } from './lib/errors.ts';
-import { redactUrl } from './lib/logger.ts';
+import { redactSecrets } from './lib/redact-secrets.ts';
 import { formatTable, seconds } from './lib/table.ts';
 import type { PipelineResult } from './pipeline/run-pipeline.ts';
 import { DEFAULT_POLITENESS } from './spiders/define-spider.ts';
@@ -99,8 +99,8 @@ async function act(opts: { day?: number }, body: (ctx: AppContext) => Promise<Ex
     code = returned ?? (ctx.signal.aborted ? EXIT.failed : EXIT.ok);
   } catch (err) {
     code = err instanceof UserError ? err.exitCode : EXIT.failed;
-    process.stderr.write(`trawl: ${messageOf(err).split('\n')[0]}\n`);
-    if (!(err instanceof UserError) && ctx?.log.isLevelEnabled('debug')) process.stderr.write(`${(err as Error).stack}\n`);
+    process.stderr.write(`trawl: ${redactSecrets(messageOf(err).split('\n')[0]!)}\n`);
+    if (!(err instanceof UserError) && ctx?.log.isLevelEnabled('debug')) process.stderr.write(`${redactSecrets(String((err as Error).stack))}\n`);
   } finally {
     await ctx?.close();
   }
@@ -148,7 +148,7 @@ export function buildProgram(): Command {
     .action(() =>
       act({}, async (ctx) => {
         const db = await ctx.database();
-        process.stdout.write(`database ${redactUrl(db.url)} is up to date\n`);
+        process.stdout.write(`database ${redactSecrets(db.url)} is up to date\n`);
       }),
     );
 
@@ -523,7 +523,7 @@ export function buildProgram(): Command {
     .action(() =>
       act({}, async (ctx) => {
         const db = await ctx.database();
-        process.stdout.write(`database ready: ${redactUrl(db.url)}  (e.g. psql ${redactUrl(db.url)}; Ctrl-C stops)\n`);
+        process.stdout.write(`database ready: ${redactSecrets(db.url)}  (e.g. psql ${redactSecrets(db.url)}; Ctrl-C stops)\n`);
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
         return EXIT.ok;
       }),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EXIT, UserError } from './lib/errors.ts';
+import { redactSecrets, redactWebhook } from './lib/redact-secrets.ts';
 
 // Numbers are written in decimal: " " is not 0, and "0x10" or "1e3" are not numbers here.
 const int = (min: number, max: number) =>
@@ -50,6 +51,12 @@ export const ENV_VARS = {
 } as const;
 
 export type EnvVar = keyof typeof ENV_VARS;
+
+/** A variable's value as an error may show it: a secret's redacted, the webhook's whole path hidden. */
+function shown(name: string, value: string): string {
+  if (name === 'ALERT_WEBHOOK_URL') return redactWebhook(value);
+  return redactSecrets(value);
+}
 
 /** postgres://user@host/db, or postgres:///db?host=/socket/dir: never only PG* variables' defaults. */
 function hasHostAndDatabase(url: string): boolean {
@@ -139,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new UserError(`config: ${name}=${JSON.stringify(input[name])} is invalid: ${issue.message}`, { exitCode: EXIT.usage });
+    throw new UserError(`config: ${name}=${JSON.stringify(shown(name, String(input[name])))} is invalid: ${issue.message}`, { exitCode: EXIT.usage });
   }
   const e = parsed.data;
   const dataDir = path.resolve(cwd, e.TRAWL_DATA_DIR);

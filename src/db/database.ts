@@ -3,7 +3,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { UserError, messageOf } from '../lib/errors.ts';
-import { redactUrl, type Logger } from '../lib/logger.ts';
+import type { Logger } from '../lib/logger.ts';
+import { redactSecrets } from '../lib/redact-secrets.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { migrateUp } from './migrate.ts';
 import type { DB } from './schema.ts';
@@ -43,7 +44,7 @@ export async function openDatabase(config: Config, log: Logger, opts: { migrate?
     await pool.end().catch(() => undefined);
     await embedded?.release();
     if (cause instanceof UserError) throw cause;
-    throw new UserError(`database: cannot use ${redactUrl(url)}: ${messageOf(cause)}`, { cause });
+    throw new UserError(`database: cannot use ${redactSecrets(url)}: ${messageOf(cause)}`, { cause });
   }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
@@ -69,7 +70,7 @@ export async function createDatabaseIfMissing(url: string, log: Logger): Promise
     await probe.connect();
     return false;
   } catch (err) {
-    if ((err as { code?: string }).code !== '3D000') throw new UserError(`cannot connect to ${redactUrl(url)}: ${messageOf(err)}`, { cause: err });
+    if ((err as { code?: string }).code !== '3D000') throw new UserError(`cannot connect to ${redactSecrets(url)}: ${messageOf(err)}`, { cause: err });
   } finally {
     await probe.end().catch(() => undefined);
   }

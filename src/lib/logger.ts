@@ -2,6 +2,7 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from '../config.ts';
+import { redactSecrets } from './redact-secrets.ts';
 
 export type Logger = pino.Logger;
 
@@ -17,15 +18,26 @@ export function createLogger(log: Config['log'], bindings: Record<string, unknow
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: connection strings are redacted before logging, these catch the rest.
       redact: { paths: ['password', '*.password', 'databaseUrl', '*.databaseUrl', 'secretAccessKey'], censor: '[redacted]' },
+      // Any text a log line carries (its message, its fields, an error's message) is redacted too.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map(redactArg) as Parameters<typeof method>);
+        },
+      },
     },
     stream,
   );
 }
 
+function redactArg(arg: unknown): unknown {
+  if (typeof arg === 'string') return redactSecrets(arg);
+  if (arg instanceof Error) return Object.assign(Object.create(Object.getPrototypeOf(arg) as object) as Error, arg, { message: redactSecrets(arg.message), stack: arg.stack && redactSecrets(arg.stack) });
+  if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+    return Object.fromEntries(Object.entries(arg as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? redactSecrets(v) : v instanceof Error ? redactArg(v) : v]));
+  }
+  return arg;
+}
+
 /** A logger that drops everything (tests, library use). */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-/** postgres://user:secret@host/db -> postgres://user:***@host/db, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}

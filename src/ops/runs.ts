@@ -1,6 +1,7 @@
 // ops.runs: one row per pipeline step, opened when the step starts and closed with its figures.
 import type { Kysely } from 'kysely';
 import type { DB, RunStatus, RunsTable } from '../db/schema.ts';
+import { redactSecrets } from '../lib/redact-secrets.ts';
 
 export type RunFigures = Partial<Pick<RunsTable, 'pages' | 'records' | 'new_versions' | 'unchanged' | 'delisted' | 'quarantined' | 'errors' | 'raw_file' | 'message'>>;
 
@@ -14,9 +15,11 @@ export async function openRun(db: Kysely<DB>, step: RunsTable['step'], spider: s
 }
 
 export async function closeRun(db: Kysely<DB>, id: number, status: RunStatus, figures: RunFigures = {}): Promise<void> {
+  // A message may quote an error that quotes a URL: the ledger keeps no secret either.
+  const message = figures.message == null ? figures.message : redactSecrets(figures.message);
   await db
     .updateTable('ops.runs')
-    .set({ ...figures, status, finished_at: new Date() })
+    .set({ ...figures, ...(message !== undefined ? { message } : {}), status, finished_at: new Date() })
     .where('id', '=', id)
     .execute();
 }

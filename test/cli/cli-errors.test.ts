@@ -75,6 +75,25 @@ describe('trawl CLI errors', () => {
     expect(r.stdout).toMatch(/gog: incomplete, nothing will be delisted: 1 request\(s\) failed/);
   });
 
+  it('no URL form of a password reaches any output, at trace level, in a connection or a config error', async () => {
+    const port = await freePort();
+    const forms = [
+      `postgres://:Pw-Sec-1@127.0.0.1:${port}/trawl`,
+      `postgres://trawl:Pw-Sec-1@with@127.0.0.1:${port}/trawl`,
+      `postgres://trawl@127.0.0.1:${port}/trawl?password=Pw-Sec-1`,
+      `postgress://trawl:Pw-Sec-1@127.0.0.1:${port}/trawl`,
+    ];
+    for (const DATABASE_URL of forms) {
+      const r = await runCli(['status'], { env: { ...env, DATABASE_URL, LOG_LEVEL: 'trace', LOG_FORMAT: 'json' } });
+      expect(r.code, DATABASE_URL).not.toBe(EXIT.ok);
+      expect(r.stdout + r.stderr, DATABASE_URL).not.toContain('Pw-Sec-1');
+      expect(r.stderr).toMatch(/\*\*\*/);
+    }
+    const hook = await runCli(['status'], { env: { ...env, ALERT_WEBHOOK_URL: 'hooks.slack.com/services/T0/Hook-Sec-1' } });
+    expect(hook.code).toBe(EXIT.usage);
+    expect(oneLine(hook.stderr)).toBe('trawl: config: ALERT_WEBHOOK_URL="***" is invalid: Invalid URL');
+  });
+
   it('an unknown spider name: one line, usage exit code', async () => {
     const r = await runCli(['run', 'no_such_spider'], { env });
     expect(r.code).toBe(EXIT.usage);

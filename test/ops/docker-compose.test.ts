@@ -48,6 +48,15 @@ describe('docker-compose.yml', () => {
     expect(compose.services.app.build).toBe('.');
     expect(compose.services.app.command).toEqual(['worker']);
     expect(compose.services.app.depends_on.postgres.condition).toBe('service_healthy');
+    // Analysts on the machine reach Postgres; nobody else does.
+    expect(compose.services.postgres.ports).toEqual(['127.0.0.1:5432:5432']);
+    for (const service of Object.values(compose.services) as { image?: string }[]) {
+      if (service.image) expect(service.image).toMatch(/^[^:]+:(?!latest$)[\w.-]+$/);
+    }
+    expect(compose.services.app.healthcheck.test[1]).toContain('trawl.js status');
+    // The build context leaves out what the image does not copy (node_modules was 357 MB of it).
+    const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['node_modules', 'data', '.git', '.env']) expect(ignored).toContain(entry);
   });
 
   it('the app\'s command, with the app\'s environment, crawls the demo store and publishes to the bucket', async () => {
