@@ -25,8 +25,9 @@ export async function rebuild(opts: { config: Config; database: Database; log: L
   if (rows[0]!.n > 0) {
     throw new UserError(`the database already holds ${rows[0]!.n} staging versions: rebuild is for a lost database (trawl ingest --replay re-reads chosen files)`);
   }
-  const restored = config.rawArchive ? await restoreMissing(config) : [];
+  const { restored, refused } = config.rawArchive ? await restoreMissing(config) : { restored: [], refused: [] };
   if (restored.length) log.info({ files: restored.length, from: config.rawArchive }, 'raw files restored from the archive');
+  for (const key of refused) log.warn({ key, from: config.rawArchive }, 'archive key refused: not a raw file path inside the raw folder');
   const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare });
   const etl = await runEtl({ database, log, full: true });
   const exported = await runExport({ database, target: openTarget(config), clock: opts.clock, log, cacheMaxAge: config.exportCacheMaxAge });

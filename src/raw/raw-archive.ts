@@ -7,6 +7,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
 import { createS3Client, downloadObject, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from './list-raw-files.ts';
+import { pathUnder } from '../lib/safe-path.ts';
 
 /** The archive's key for a raw file: its path relative to the raw folder, gzipped. */
 function archiveKey(prefix: string, rel: string): string {
@@ -52,13 +53,24 @@ export async function archiveMissing(config: Config): Promise<string[]> {
   return uploaded;
 }
 
-/** Downloads every archived raw file missing from the local raw folder (a lost disk). */
-export async function restoreMissing(config: Config): Promise<string[]> {
+/** Raw files live at <source>/<YYYY-MM-DD>/<run id>.jsonl: an archive key of another shape is not one. */
+const RAW_FILE_PATH = /^[a-z0-9_]+\/\d{4}-\d{2}-\d{2}\/[A-Za-z0-9._-]+\.jsonl$/;
+
+/**
+ * Downloads every archived raw file missing from the local raw folder (a lost disk). A key that is not
+ * a raw file's path, or that could leave the raw folder (`..`, absolute, NUL), is refused, not joined.
+ */
+export async function restoreMissing(config: Config): Promise<{ restored: string[]; refused: string[] }> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
   const s3 = createS3Client(config);
   const restored: string[] = [];
+  const refused: string[] = [];
   for (const rel of [...(await archivedPaths(config, s3))].sort()) {
-    const local = path.join(config.rawDir, ...rel.split('/'));
+    const local = RAW_FILE_PATH.test(rel) ? pathUnder(config.rawDir, rel) : undefined;
+    if (!local) {
+      refused.push(rel);
+      continue;
+    }
     if (fs.existsSync(local)) continue;
     fs.mkdirSync(path.dirname(local), { recursive: true });
     // Under a temporary name: ingest never sees a half-downloaded file.
@@ -66,5 +78,5 @@ export async function restoreMissing(config: Config): Promise<string[]> {
     fs.renameSync(`${local}.part`, local);
     restored.push(rel);
   }
-  return restored;
+  return { restored, refused };
 }

@@ -11,7 +11,8 @@ import { silentLogger } from '../../src/lib/logger.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
 import { openTarget } from '../../src/export/targets.ts';
 import { prune } from '../../src/ops/prune.ts';
-import { archiveRawFile } from '../../src/raw/raw-archive.ts';
+import { pathUnder } from '../../src/lib/safe-path.ts';
+import { archiveRawFile, restoreMissing } from '../../src/raw/raw-archive.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
 import { ingestFromBucket } from '../../src/staging/landing.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
@@ -69,6 +70,28 @@ describe('RAW_ARCHIVE catch-up', () => {
 
     expect((await pruneNow()).rawFilesKept).toEqual([]);
     expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe('restoring from RAW_ARCHIVE', () => {
+  it('restores raw files by their keys, and refuses a key that is not a raw file path inside the raw folder', async () => {
+    const client = createS3Client(config);
+    const run = '20260301T060000Z-restor';
+    const body = gzipSync(`${JSON.stringify({ control: 'start', run_id: run, source: 'shop', started_at: T(60) })}\n`);
+    for (const key of [`raw/shop/2026-03-01/${run}.jsonl.gz`, 'raw/notes.jsonl.gz', 'raw/shop/latest/x.jsonl.gz', 'raw/Shop Files/2026-03-01/y.jsonl.gz']) {
+      await client.send(new PutObjectCommand({ Bucket: 'archive', Key: key, Body: body }));
+    }
+    const r = await restoreMissing(config);
+    expect(r.restored).toContain(`shop/2026-03-01/${run}.jsonl`);
+    expect(r.refused.sort()).toEqual(['Shop Files/2026-03-01/y.jsonl', 'notes.jsonl', 'shop/latest/x.jsonl']);
+    expect(fs.existsSync(path.join(config.rawDir, 'shop', '2026-03-01', `${run}.jsonl`))).toBe(true);
+    expect(fs.existsSync(path.join(config.rawDir, 'notes.jsonl'))).toBe(false);
+  });
+
+  it('never joins a name that could leave its folder', () => {
+    const root = '/srv/trawl/raw';
+    expect(pathUnder(root, 'shop/2026-01-01/a.jsonl')).toBe('/srv/trawl/raw/shop/2026-01-01/a.jsonl');
+    for (const bad of ['../etc/passwd', 'shop/../../x', '/etc/passwd', 'shop//a', 'shop/./a', 'a\\..\\b', 'a\u0000b', '', 'shop/\n']) expect(pathUnder(root, bad), JSON.stringify(bad)).toBeUndefined();
   });
 });
 
