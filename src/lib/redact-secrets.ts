@@ -11,7 +11,8 @@ const SECRET_PARAM = /([?&;](?:password|passwd|pass|pwd|secret|token|sslpassword
 /** postgres://user:secret@host/db -> postgres://user:***@host/db, and ?password=… -> ?password=***. */
 export function redactSecrets(text: string): string {
   return text
-    .replace(USERINFO, (_m, scheme: string, userinfo: string) => `${scheme}${userinfo.split(':')[0]!.replace(/@.*$/, '')}:***@`)
+    // A user without a password is no secret: postgres://postgres@host stays as it is, usable.
+    .replace(USERINFO, (m, scheme: string, userinfo: string) => (userinfo.includes(':') ? `${scheme}${userinfo.split(':')[0]!.replace(/@.*$/, '')}:***@` : m))
     .replace(SECRET_PARAM, '$1***');
 }
 

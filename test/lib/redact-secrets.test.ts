@@ -8,12 +8,16 @@ describe('redactSecrets', () => {
     ['postgres://:PW-1@db.example/trawl', 'postgres://:***@db.example/trawl'],
     ['postgresql://u:PW-1@with@at@db.example/trawl', 'postgresql://u:***@db.example/trawl'],
     ['postgres://u:pa/ss-PW-1@db.example/trawl', 'postgres://u:***@db.example/trawl'],
-    ['postgres://u@db.example/trawl?sslmode=require&password=PW-1', 'postgres://u:***@db.example/trawl?sslmode=require&password=***'],
+    ['postgres://u@db.example/trawl?sslmode=require&password=PW-1', 'postgres://u@db.example/trawl?sslmode=require&password=***'],
     ['postgres:///trawl?host=/run/pg&password=PW-1', 'postgres:///trawl?host=/run/pg&password=***'],
     ['cannot connect to postgress://u:PW-1@h/d: ECONNREFUSED', 'cannot connect to postgress://u:***@h/d: ECONNREFUSED'],
   ])('%s', (text, redacted) => {
     expect(redactSecrets(text)).toBe(redacted);
     expect(redactSecrets(text)).not.toContain('PW-1');
+  });
+
+  it('leaves a URL without a password as it is: it is no secret, and stays usable', () => {
+    expect(redactSecrets('psql postgres://postgres@127.0.0.1:54329/trawl')).toBe('psql postgres://postgres@127.0.0.1:54329/trawl');
   });
 
   it("leaves a JSON log line's other fields alone", () => {
