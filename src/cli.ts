@@ -43,7 +43,7 @@ const load = {
 const DB_VARS: EnvVar[] = ['DATABASE_URL', 'EMBEDDED_PG_DIR', 'EMBEDDED_PG_PORT'];
 const LOG_VARS: EnvVar[] = ['LOG_LEVEL', 'LOG_FORMAT'];
 const CRAWL_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'TRAWL_USER_AGENT', 'CHROMIUM_PATH', 'CRAWL_MAX_PAGES', 'BODY_RETENTION_DAYS', 'DEMO_PORT', 'TRAWL_NOW'];
-const EXPORT_VARS: EnvVar[] = ['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'S3_REQUEST_TIMEOUT_SECS', 'TRAWL_NOW'];
+const EXPORT_VARS: EnvVar[] = ['EXPORT_TARGET', 'EXPORT_CACHE_MAX_AGE', 'EXPORT_MAX_SHRINK_SHARE', 'S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'S3_REQUEST_TIMEOUT_SECS', 'TRAWL_NOW'];
 const INGEST_VARS: EnvVar[] = ['TRAWL_DATA_DIR', 'DELIST_MAX_MISSING_SHARE'];
 
 function envHelp(vars: EnvVar[]): string {
@@ -340,12 +340,13 @@ export function buildProgram(): Command {
   program
     .command('export')
     .description('Publish sql/exports/*.sql as static JSON under EXPORT_TARGET; v1/manifest.json last.')
+    .option('--allow-shrink', 'publish even a generation that removes more than EXPORT_MAX_SHRINK_SHARE of the published objects')
     .addHelpText('after', envHelp([...DB_VARS, ...EXPORT_VARS]))
-    .action(() =>
+    .action((o: { allowShrink?: boolean }) =>
       act({}, async (ctx) => {
         const target = (await load.targets()).openTarget(ctx.config);
         const { runExport } = await load.export();
-        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge });
+        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink });
         process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
       }),
     );
@@ -488,14 +489,20 @@ export function buildProgram(): Command {
 
   program
     .command('prune')
-    .description('Apply retention: old raw files (only once ingested and archived), old export generations, old ops.runs rows.')
+    .description('Apply retention: old raw files (only once ingested and held by RAW_ARCHIVE), old response bodies, old export generations, old ops.runs rows.')
+    .option('--dry-run', 'delete nothing; say what would go')
+    .option('--unarchived', 'also delete old raw files RAW_ARCHIVE does not hold (without an archive, every old one): trawl rebuild cannot replay them afterwards')
     .addHelpText('after', envHelp([...DB_VARS, 'TRAWL_DATA_DIR', 'EXPORT_TARGET', 'RAW_ARCHIVE', 'RAW_RETENTION_DAYS', 'BODY_RETENTION_DAYS', 'EXPORT_GENERATIONS_KEEP', 'RUNS_RETENTION_DAYS']))
-    .action(() =>
+    .action((o: { dryRun?: boolean; unarchived?: boolean }) =>
       act({}, async (ctx) => {
         const target = (await load.targets()).openTarget(ctx.config);
-        const r = await (await load.prune()).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now() });
-        for (const k of r.rawFilesKept) ctx.log.warn(k, 'raw file past retention kept');
-        process.stdout.write(`pruned ${r.rawFilesDeleted} raw file(s) (${r.rawFilesKept.length} kept: not ingested or archived), ${r.bodyFilesDeleted} body file(s), ${r.exportObjectsDeleted} export object(s) (${r.generationsKept} generation(s) kept), ${r.runsDeleted} ops.runs row(s)\n`);
+        const r = await (await load.prune()).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now(), dryRun: o.dryRun, unarchived: o.unarchived });
+        for (const k of r.rawFilesKept) ctx.log.info(k, 'raw file past retention kept');
+        const verb = r.dryRun ? 'would prune' : 'pruned';
+        process.stdout.write(
+          `${verb} ${r.rawFilesDeleted} raw file(s) (${r.rawFilesKept.length} kept: not ingested, or not held by RAW_ARCHIVE), ${r.bodyFilesDeleted} body file(s), ${r.exportObjectsDeleted} export object(s) (${r.generationsKept} generation(s) kept), ${r.runsDeleted} ops.runs row(s)\n` +
+            `trawl rebuild can replay ${r.rebuildable.local + r.rebuildable.archiveOnly} raw file(s): ${r.rebuildable.local} on disk, ${r.rebuildable.archiveOnly} in RAW_ARCHIVE only${r.dryRun ? ' (after this prune)' : ''}\n`,
+        );
       }),
     );
 

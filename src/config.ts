@@ -22,6 +22,7 @@ export const ENV_VARS = {
   TRAWL_DATA_DIR: 'Folder for raw files (default ./data).',
   EXPORT_TARGET: 'Where exports go: file://<folder> or s3://<bucket>/<prefix> (default file://./public).',
   EXPORT_CACHE_MAX_AGE: 'Cache-Control max-age in seconds for stable export keys (default 3600).',
+  EXPORT_MAX_SHRINK_SHARE: 'trawl export refuses a generation that would remove more than this share of the published objects, unless --allow-shrink (default 0.5).',
   S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
   S3_REGION: 'S3 region (default us-east-1).',
   S3_FORCE_PATH_STYLE: 'Use path-style S3 URLs (default true when S3_ENDPOINT is set).',
@@ -80,6 +81,7 @@ const schema = z.object({
     .regex(/^(file|s3):\/\/.+/, 'must be file://<folder> or s3://<bucket>/<prefix>')
     .default('file://./public'),
   EXPORT_CACHE_MAX_AGE: int(0, 31_536_000).default(3600),
+  EXPORT_MAX_SHRINK_SHARE: share.default(0.5),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.optional(),
@@ -114,6 +116,8 @@ export interface Config {
   bodiesDir: string;
   exportTarget: string;
   exportCacheMaxAge: number;
+  /** A generation removing more than this share of the published objects is refused. */
+  exportMaxShrinkShare: number;
   s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean; requestTimeoutSecs: number };
   chromiumPath: string;
   embeddedPg: { dir: string | undefined; port: number };
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bodiesDir: path.join(dataDir, 'bodies'),
     exportTarget: resolveFileTarget(e.EXPORT_TARGET, cwd),
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
+    exportMaxShrinkShare: e.EXPORT_MAX_SHRINK_SHARE,
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

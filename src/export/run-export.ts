@@ -15,7 +15,7 @@ import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
 import { LOCK } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
-import { messageOf } from '../lib/errors.ts';
+import { messageOf, UserError } from '../lib/errors.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import { createLimiter } from '../lib/limiter.ts';
@@ -55,6 +55,12 @@ export interface ExportOptions {
   definitions?: ExportDefinition[];
   pipelineId?: string | null;
   spider?: string | null;
+  /**
+   * A generation that would remove more than this share of the previous one's objects is refused
+   * (an empty or wrong database must not unpublish everything); `allowShrink` publishes it anyway.
+   */
+  maxShrinkShare?: number;
+  allowShrink?: boolean;
 }
 
 export interface ExportResult {
@@ -145,6 +151,15 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
       if (before?.assets?.[key] !== manifest.assets[key]) await opts.target.put(key, body, { contentType, cacheControl: stableCache });
     }
 
+    // Nothing readers see has changed yet (content-addressed copies only): a generation that would
+    // unpublish most of what is public stops here, before any alias or manifest.
+    const lost = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p)).length;
+    const published = previous?.files.size ?? 0;
+    if (!opts.allowShrink && published > 0 && (files.size === 0 || lost > published * (opts.maxShrinkShare ?? 0.5))) {
+      throw new UserError(
+        `export refused: this generation would remove ${lost} of the ${published} published objects (more than ${Math.round((opts.maxShrinkShare ?? 0.5) * 100)}%, EXPORT_MAX_SHRINK_SHARE); check the database, or publish it with --allow-shrink`,
+      );
+    }
     failpoint('export.before-aliases');
     for await (const [key, objectPath] of aliases.entries()) {
       await uploads.run(async () => {

@@ -1,5 +1,6 @@
-// `trawl prune`: applies the retention settings. A raw file goes only once it is fully ingested and,
-// with RAW_ARCHIVE set, archived; export objects go only when no kept generation names them.
+// `trawl prune`: applies the retention settings. Raw files are the source of truth: one goes only once
+// it is fully ingested and RAW_ARCHIVE holds it (or the operator says --unarchived); export objects go
+// only when no kept generation names them. --dry-run deletes nothing and says what would go.
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
@@ -9,8 +10,18 @@ import { listRawFiles } from '../raw/list-raw-files.ts';
 import { archivedPaths } from '../raw/raw-archive.ts';
 import { MANIFEST_KEY, readManifest } from '../export/manifest.ts';
 
+export interface PruneOptions {
+  /** Delete nothing; count what would go. */
+  dryRun?: boolean;
+  /** Also delete old raw files that RAW_ARCHIVE does not hold (without an archive: every old one). */
+  unarchived?: boolean;
+}
+
 export interface PruneResult {
+  dryRun: boolean;
   rawFilesDeleted: number;
+  /** What `trawl rebuild` could still replay afterwards: raw files on disk, and in the archive only. */
+  rebuildable: { local: number; archiveOnly: number };
   rawFilesKept: { file: string; reason: string }[];
   bodyFilesDeleted: number;
   exportObjectsDeleted: number;
@@ -18,13 +29,18 @@ export interface PruneResult {
   runsDeleted: number;
 }
 
-export async function prune(opts: { config: Config; pool: pg.Pool; target: ExportTarget; now: Date }): Promise<PruneResult> {
+export async function prune(opts: { config: Config; pool: pg.Pool; target: ExportTarget; now: Date } & PruneOptions): Promise<PruneResult> {
   const { config, pool, now } = opts;
-  const result: PruneResult = { rawFilesDeleted: 0, rawFilesKept: [], bodyFilesDeleted: 0, exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0 };
+  const dryRun = opts.dryRun ?? false;
+  const result: PruneResult = {
+    dryRun, rawFilesDeleted: 0, rebuildable: { local: 0, archiveOnly: 0 }, rawFilesKept: [], bodyFilesDeleted: 0, exportObjectsDeleted: 0, generationsKept: 0, runsDeleted: 0,
+  };
+  const remove = (file: string) => dryRun || fs.rmSync(file);
 
   const cutoff = now.getTime() - config.retention.rawDays * 86_400_000;
   // What the archive holds, listed once, when a file old enough asks.
   let archived: Promise<Set<string>> | undefined;
+  const deleted = new Set<string>();
   for (const file of listRawFiles(config.rawDir)) {
     const day = Date.parse(path.basename(path.dirname(file)));
     if (!(day < cutoff)) continue;
@@ -34,19 +50,29 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
       result.rawFilesKept.push({ file: rel, reason: 'not fully ingested' });
       continue;
     }
-    if (config.rawArchive && !(await (archived ??= archivedPaths(config))).has(rel.split(path.sep).join('/'))) {
-      result.rawFilesKept.push({ file: rel, reason: 'not archived' });
-      continue;
+    if (!opts.unarchived) {
+      if (!config.rawArchive) {
+        result.rawFilesKept.push({ file: rel, reason: 'no RAW_ARCHIVE holds it (--unarchived deletes it)' });
+        continue;
+      }
+      if (!(await (archived ??= archivedPaths(config))).has(rel.split(path.sep).join('/'))) {
+        result.rawFilesKept.push({ file: rel, reason: 'not archived' });
+        continue;
+      }
     }
-    fs.rmSync(file);
-    result.rawFilesDeleted++;
+    remove(file);
+    deleted.add(rel.split(path.sep).join('/'));
   }
+  result.rawFilesDeleted = deleted.size;
+  const local = new Set(listRawFiles(config.rawDir).map((f) => path.relative(config.rawDir, f).split(path.sep).join('/')).filter((f) => !deleted.has(f)));
+  result.rebuildable.local = local.size;
+  if (config.rawArchive) result.rebuildable.archiveOnly = [...(await (archived ??= archivedPaths(config)))].filter((k) => !local.has(k)).length;
 
   // Response bodies serve only `trawl reparse`: they go by age alone.
   const bodyCutoff = now.getTime() - config.retention.bodyDays * 86_400_000;
   for (const file of listBodyFiles(config.bodiesDir)) {
     if (!(Date.parse(path.basename(path.dirname(file))) < bodyCutoff)) continue;
-    fs.rmSync(file);
+    remove(file);
     result.bodyFilesDeleted++;
   }
 
@@ -60,10 +86,13 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   }
   const contentAddressed = (await opts.target.list('v1/')).filter((k) => /\.[0-9a-f]{16}\.json$/.test(k) && !named.has(k));
   const oldManifests = generations.slice(0, -config.retention.exportGenerations);
-  await opts.target.delete([...contentAddressed, ...oldManifests]);
+  if (!dryRun) await opts.target.delete([...contentAddressed, ...oldManifests]);
   result.exportObjectsDeleted = contentAddressed.length + oldManifests.length;
 
-  const runs = await pool.query(`DELETE FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'`, [now, config.retention.runsDays]);
+  const runs = await pool.query(
+    dryRun ? `SELECT 1 FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'` : `DELETE FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'`,
+    [now, config.retention.runsDays],
+  );
   result.runsDeleted = runs.rowCount ?? 0;
   return result;
 }

@@ -100,6 +100,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
     clock,
     log,
     cacheMaxAge: config.exportCacheMaxAge,
+    maxShrinkShare: config.exportMaxShrinkShare,
     pipelineId,
     spider: sources.length === 1 ? sources[0] : null,
   });

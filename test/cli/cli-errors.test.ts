@@ -134,4 +134,25 @@ describe('trawl CLI errors', () => {
     expect(retry.code).toBe(EXIT.ok);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'public/v1/manifest.json'), 'utf8')).generated_at).toBe('2026-01-02T06:00:00.000Z');
   });
+  it('export refuses to unpublish most of what is public (an empty or wrong database) unless --allow-shrink', async () => {
+    // Its own export folder, published from a database that holds the demo's day 1.
+    const shrinkEnv = { ...env, EXPORT_TARGET: `file://${dir}/public-shrink` };
+    const day = await runCli(['demo', '--days', '1'], { env: shrinkEnv });
+    expect(day.code, day.stderr).toBe(EXIT.ok);
+    const manifest = () => fs.readFileSync(path.join(dir, 'public-shrink', 'v1', 'manifest.json'), 'utf8');
+    const published = manifest();
+    const empty = await createTestDatabase();
+    try {
+      const refused = await runCli(['export'], { env: { ...shrinkEnv, DATABASE_URL: empty.url } });
+      expect(refused.code).toBe(EXIT.failed);
+      expect(oneLine(refused.stderr)).toMatch(/^trawl: export refused: this generation would remove \d+ of the \d+ published objects \(more than 50%, EXPORT_MAX_SHRINK_SHARE\); check the database, or publish it with --allow-shrink$/);
+      // Readers still see the whole generation they had.
+      expect(manifest()).toBe(published);
+      const forced = await runCli(['export', '--allow-shrink'], { env: { ...shrinkEnv, DATABASE_URL: empty.url } });
+      expect(forced.code, forced.stderr).toBe(EXIT.ok);
+      expect(forced.stdout).toMatch(/[1-9]\d* removed/);
+    } finally {
+      await empty.drop();
+    }
+  });
 });

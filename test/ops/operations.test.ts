@@ -197,6 +197,23 @@ describe('schedules', () => {
 });
 
 describe('prune', () => {
+  it('keeps raw files no archive holds unless told, says what stays rebuildable, and --dry-run deletes nothing', async () => {
+    const old = { ...env, RAW_RETENTION_DAYS: '1', BODY_RETENTION_DAYS: '1', TRAWL_NOW: '2027-06-01T00:00:00Z' };
+    const files = () => fs.readdirSync(config.rawDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.jsonl')).sort();
+    const before = files();
+    expect(before.length).toBeGreaterThan(0);
+    const dry = await runCli(['prune', '--dry-run', '--unarchived'], { env: old });
+    expect(dry.code, dry.stderr).toBe(EXIT.ok);
+    expect(dry.stdout).toMatch(/^would prune [1-9]\d* raw file\(s\)/);
+    expect(files()).toEqual(before);
+    // No RAW_ARCHIVE: every raw file past retention stays, the source of truth for trawl rebuild.
+    const safe = await runCli(['prune'], { env: old });
+    expect(safe.code, safe.stderr).toBe(EXIT.ok);
+    expect(safe.stdout).toMatch(/^pruned 0 raw file\(s\)/);
+    expect(safe.stdout).toContain(`trawl rebuild can replay ${before.length} raw file(s): ${before.length} on disk, 0 in RAW_ARCHIVE only`);
+    expect(files()).toEqual(before);
+  });
+
   it('deletes old raw files only once ingested, trims export generations and old runs', async () => {
     const rawDir = config.rawDir;
     const ingested = fs.readdirSync(path.join(rawDir, 'demo_store'));
@@ -216,7 +233,8 @@ describe('prune', () => {
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, '');
     }
-    const r = await prune({ config: { ...config, retention: { rawDays: 30, bodyDays: 7, exportGenerations: 2, runsDays: 180 } }, pool: database.pool, target, now: new Date('2026-12-31T00:00:00Z') });
+    // --unarchived: no RAW_ARCHIVE here, and the deletion is what this test is about.
+    const r = await prune({ config: { ...config, retention: { rawDays: 30, bodyDays: 7, exportGenerations: 2, runsDays: 180 } }, pool: database.pool, target, now: new Date('2026-12-31T00:00:00Z'), unarchived: true });
     expect(r.rawFilesDeleted).toBeGreaterThan(0);
     expect(r.bodyFilesDeleted).toBeGreaterThanOrEqual(1);
     expect(fs.existsSync(oldBodies)).toBe(false);
