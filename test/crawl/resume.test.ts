@@ -87,6 +87,7 @@ describe('resume after SIGKILL', () => {
     ['a kill from outside, with the last page torn mid-write', {}, 50, 40],
   ] as const)('continues the run after %s', async (_name, env, killAfter, tearBytes) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-resume-'));
+    const attemptFrom = server.requests.length;
     const first = await crawl(dir, env, killAfter);
     expect(first.code).toBeNull(); // killed, no exit code
     const done = finishedPages(dir);
@@ -99,7 +100,6 @@ describe('resume after SIGKILL', () => {
     const runId = path.basename(part, '.jsonl.part');
 
     const resumedFrom = server.requests.length;
-    const started = Date.now();
     const second = await crawl(dir);
     expect(second.code, second.stderr).toBe(EXIT.ok);
     expect(second.stderr).toContain('resuming an unfinished run');
@@ -115,9 +115,12 @@ describe('resume after SIGKILL', () => {
       const browserStillToDo = jsPages.includes(key) && !doneAfterTear.includes(`${key}#browser`);
       expect(refetched.filter((u) => u === key.replace(/#browser$/, '')), key).toHaveLength(browserStillToDo ? 1 : 0);
     }
-    // The requests in flight at the kill were not left locked: fetching resumed at once.
-    const firstPage = server.requests.slice(resumedFrom).find((r) => r.url !== '/robots.txt')!;
-    expect(firstPage.at - started).toBeLessThan(10_000);
+    // The pages in flight at the kill (fetched, not finished) were neither lost nor left locked:
+    // the queue lives in memory and is rebuilt from the page markers, so the resumed run fetched each.
+    const inFlight = [...new Set(server.requests.slice(attemptFrom, resumedFrom).filter((r) => r.url.startsWith('/product')).map((r) => `${server.baseUrl}${r.url}`))].filter(
+      (u) => !doneAfterTear.includes(u),
+    );
+    for (const u of inFlight) expect(refetched, u).toContain(u);
 
     // The response bodies of both attempts, reparsed without fetching, give the same records.
     const before = server.requests.length;
