@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, freePort } from '../helpers/run-cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
@@ -30,8 +30,15 @@ beforeAll(async () => {
   };
 });
 
+// A test that fails or times out must not leave its workers running into the next test: they would
+// take its jobs and double its counts.
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill('SIGKILL');
+  await Promise.all(running.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
+});
+
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
   await testDb?.drop();
 });
 
