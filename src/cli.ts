@@ -107,6 +107,9 @@ async function act(opts: { day?: number }, body: (ctx: AppContext) => Promise<Ex
   process.exitCode = code;
 }
 
+/** A crawl that read no page at all, though it tried, did not work: it exits failed, not partial. */
+const readNothing = (c: { pages: number; failedRequests: number }) => c.pages === 0 && c.failedRequests > 0;
+
 function printPipeline(results: { label: string; result: PipelineResult }[], elapsedMs: number): ExitCode {
   const rows = results.map(({ label, result: r }) => ({
     run: label,
@@ -124,8 +127,7 @@ function printPipeline(results: { label: string; result: PipelineResult }[], ela
   // Exit 3 for what is news: a line quarantined for a key or reason not seen before (the table counts all).
   const quarantined = results.some((r) => r.result.ingest.newQuarantined > 0 || r.result.ingest.quarantinedFiles.length > 0);
   const incomplete = results.some((r) => r.result.crawls.some((c) => !c.complete));
-  // A crawl that read no page at all did not work: failed, not partial.
-  if (results.some((r) => r.result.crawls.some((c) => c.pages === 0 && c.failedRequests > 0))) return EXIT.failed;
+  if (results.some((r) => r.result.crawls.some(readNothing))) return EXIT.failed;
   return quarantined || incomplete ? EXIT.partial : EXIT.ok;
 }
 
@@ -185,10 +187,12 @@ export function buildProgram(): Command {
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
         const rows = [];
+        const crawls: { pages: number; failedRequests: number }[] = [];
         const incomplete: string[] = [];
         const { runCrawl } = await load.crawl();
         for (const spider of await (await load.registry()).resolveSpiders(names)) {
           const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, fresh: o.fresh, signal: ctx.signal });
+          crawls.push(r);
           rows.push({
             spider: r.spider,
             resumed: r.resumed ? 'yes' : 'no',
@@ -205,8 +209,7 @@ export function buildProgram(): Command {
           if (!r.complete) incomplete.push(`${r.spider}: incomplete, nothing will be delisted: ${r.incompleteReasons.join('; ')}`);
         }
         process.stdout.write(`${formatTable(rows)}\n\n${incomplete.map((l) => `${l}\n`).join('')}time ${seconds(Date.now() - started)}\n`);
-        // A crawl that read no page at all did not work: failed, not partial.
-        if (rows.some((r) => r.pages === 0 && r.failed > 0)) return EXIT.failed;
+        if (crawls.some(readNothing)) return EXIT.failed;
         return rows.some((r) => r.invalid > 0 || r.complete !== 'yes') ? EXIT.partial : EXIT.ok;
       }),
     );

@@ -47,6 +47,7 @@ export async function reparse(opts: { runId: string; config: Config; log: Logger
   const writer = new RawWriter(path.join(config.rawDir, source!, day!, `${newRunId}.jsonl`));
   writer.start({ control: 'start', run_id: newRunId, source: spider!.name, started_at: startedAt });
   const stats = { records: 0, invalid: 0, failed: 0 };
+  const scope = resolveScope(spider!, config);
   const partitions: Record<string, number> = {};
   for (const stored of pages) {
     let lines: RawRecord[];
@@ -56,7 +57,7 @@ export async function reparse(opts: { runId: string; config: Config; log: Logger
         spider!,
         { url: stored.url, loadedUrl: stored.loaded_url ?? stored.url, label: stored.label, userData: stored.userData, body: stored.body, captured: stored.captured },
         // Observed when fetched, not now; the stored pages are the whole frontier: nothing new is fetched.
-        { kind: spider!.routes[stored.label]!.kind ?? spider!.kind, baseUrl: new URL(stored.url).origin, scope: resolveScope(spider!, config), at: new Date(stored.fetched_at), log, enqueue: async (r) => r },
+        { kind: spider!.routes[stored.label]!.kind ?? spider!.kind, baseUrl: new URL(stored.url).origin, scope, at: new Date(stored.fetched_at), log, enqueue: async (r) => r },
       );
       if (out.yieldError) throw out.yieldError;
       lines = out.lines;

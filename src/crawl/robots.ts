@@ -7,11 +7,10 @@ import { RobotsTxtFile } from '@crawlee/utils';
 export interface RobotsPolicy {
   /** `unreachable`: robots.txt answered 5xx or nothing; the host is not crawled, and that is a failure, not a rule. */
   verdict(url: string): Promise<'allowed' | 'disallowed' | 'unreachable'>;
-  isAllowed(url: string): Promise<boolean>;
 }
 
 /** The product token robots.txt groups are matched against: "trawl/0.1 (+…)" -> "trawl". */
-export function userAgentToken(userAgent: string): string {
+function userAgentToken(userAgent: string): string {
   return /^[A-Za-z0-9_-]+/.exec(userAgent.trim())?.[0] ?? '*';
 }
 
@@ -39,5 +38,5 @@ export function robotsPolicy(opts: { userAgent: string; timeoutMs: number; fetch
     if (robots === 'disallow-all') return 'unreachable' as const;
     return robots.isAllowed(url, token) ? ('allowed' as const) : ('disallowed' as const);
   };
-  return { verdict, isAllowed: async (url) => (await verdict(url)) === 'allowed' };
+  return { verdict };
 }

@@ -83,7 +83,7 @@ const TOO_LARGE = 'response body over the size limit';
  * An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run
  * starts. A spider whose full crawl takes longer (expectedCrawlHours) gets twice its crawl time.
  */
-export const RESUME_WINDOW_HOURS = 12;
+const RESUME_WINDOW_HOURS = 12;
 
 export function resumeWindowHours(spider: Pick<SpiderDefinition, 'expectedCrawlHours'>): number {
   return Math.max(RESUME_WINDOW_HOURS, 2 * (spider.expectedCrawlHours ?? 0));

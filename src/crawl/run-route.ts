@@ -72,8 +72,7 @@ export async function runRoute(spider: SpiderDefinition, fetched: FetchedPage, o
   const expected = route.yields ?? 'records-or-requests';
   const records = out.lines.length > 0;
   const requests = out.enqueued.length > 0;
-  const yielded = expected === 'anything' || out.noResults !== undefined
-    || (expected === 'records' && records) || (expected === 'requests' && requests) || (expected === 'records-or-requests' && (records || requests));
-  if (!yielded) out.yieldError = new YieldGuardError(fetched.url, fetched.label, expected);
+  const yielded = { records, requests, 'records-or-requests': records || requests, anything: true }[expected];
+  if (!yielded && out.noResults === undefined) out.yieldError = new YieldGuardError(fetched.url, fetched.label, expected);
   return out;
 }

@@ -57,8 +57,15 @@ export async function tryRoute(opts: TryOptions): Promise<TryResult> {
     status = res.status;
     loadedUrl = res.url || url;
     headers = Object.fromEntries([...res.headers.entries()].map(([k, v]) => [k.toLowerCase(), v]));
+    const tooLarge = (n: number) => new UserError(`${url}: the body has ${n} bytes, over the limit of ${politeness.maxBodyBytes}`);
+    // A declared length over the limit is refused before the body is buffered; a lying one is caught after.
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    if (declared > politeness.maxBodyBytes) {
+      await res.body?.cancel();
+      throw tooLarge(declared);
+    }
     const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > politeness.maxBodyBytes) throw new UserError(`${url}: the body has ${bytes.length} bytes, over the limit of ${politeness.maxBodyBytes}`);
+    if (bytes.length > politeness.maxBodyBytes) throw tooLarge(bytes.length);
     body = bytes.toString('utf8');
     if (!res.ok) throw new UserError(`${url} answered ${res.status}: a route reads only successful answers`);
   } else {

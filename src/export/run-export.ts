@@ -153,11 +153,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
 
     // Nothing readers see has changed yet (content-addressed copies only): a generation that would
     // unpublish most of what is public stops here, before any alias or manifest.
-    const lost = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p)).length;
+    const gone = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p));
     const published = previous?.files.size ?? 0;
-    if (!opts.allowShrink && published > 0 && (files.size === 0 || lost > published * (opts.maxShrinkShare ?? 0.5))) {
+    if (!opts.allowShrink && published > 0 && (files.size === 0 || gone.length > published * (opts.maxShrinkShare ?? 0.5))) {
       throw new UserError(
-        `export refused: this generation would remove ${lost} of the ${published} published objects (more than ${Math.round((opts.maxShrinkShare ?? 0.5) * 100)}%, EXPORT_MAX_SHRINK_SHARE); check the database, or publish it with --allow-shrink`,
+        `export refused: this generation would remove ${gone.length} of the ${published} published objects (more than ${Math.round((opts.maxShrinkShare ?? 0.5) * 100)}%, EXPORT_MAX_SHRINK_SHARE); check the database, or publish it with --allow-shrink`,
       );
     }
     failpoint('export.before-aliases');
@@ -177,7 +177,6 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
 
     // Only now that no manifest names them do stable keys of vanished objects go.
     failpoint('export.before-delete');
-    const gone = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p));
     await opts.target.delete(gone);
 
     const result: ExportResult = {

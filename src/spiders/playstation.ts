@@ -4,9 +4,9 @@
 // purchase price from a PS Plus one and a pre-order from a release.
 import { load } from 'cheerio';
 import { z } from 'zod';
-import { parsePrice, PriceParseError } from '../lib/money.ts';
+import { PriceParseError } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
-import { offerSchema } from './lib/offer.ts';
+import { offerSchema, readOfferPrice } from './lib/offer.ts';
 
 /** The currency each storefront country prices in; a locale is <language>-<country> ("en-fi"). */
 export const PS_CURRENCY: Record<string, string> = {
@@ -94,11 +94,8 @@ export function psOffer(p: { id: string; name: string; price?: PsPrice | null },
 
 function priced(base: Record<string, unknown>, now: string, was: string | null, currency: string, sourceFields: Record<string, unknown>, preorder = false): EmitInput {
   try {
-    const a = parsePrice(now, currency);
-    const r = was && was !== now ? parsePrice(was, currency) : undefined;
-    if (r && r.status !== 'available') throw new PriceParseError(was!, 'regular price is not a price');
-    const status = preorder && a.status === 'available' ? 'preorder' : a.status;
-    return { data: { ...base, status, amount: a.amount, regular_amount: r && r.amount !== a.amount ? r.amount : null }, sourceFields };
+    const offer = readOfferPrice(now, was, currency);
+    return { data: { ...base, ...offer, status: preorder && offer.status === 'available' ? 'preorder' : offer.status }, sourceFields };
   } catch (err) {
     if (!(err instanceof PriceParseError)) throw err;
     return { data: base, sourceFields, error: err.message };

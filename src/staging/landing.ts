@@ -42,28 +42,29 @@ export async function ingestFromBucket(opts: {
       );
       if (seen.rowCount) continue;
       const local = path.join(tmp, 'object.jsonl');
-      try {
-        await downloadObject(s3, bucket, obj.key, local, opts.config.landingMaxBytes);
-        checkLooksLikeJsonLines(local);
-      } catch (err) {
-        fs.rmSync(local, { force: true });
-        const reason = messageOf(err);
+      const quarantine = async (reason: string) => {
         await quarantineFile(opts.pool, ledgerPath, reason);
         result.quarantinedFiles.push({ path: ledgerPath, reason });
         opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
-        continue;
-      }
+      };
       let r: IngestFileResult;
       try {
-        r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
-      } catch (err) {
-        // An object whose content fails it is quarantined and the next goes on; anything else stops.
-        const reason = poisonReason(err);
-        if (reason === undefined) throw err;
-        await quarantineFile(opts.pool, ledgerPath, reason);
-        result.quarantinedFiles.push({ path: ledgerPath, reason });
-        opts.log.warn({ file: ledgerPath, reason }, 'landing file quarantined');
-        continue;
+        try {
+          await downloadObject(s3, bucket, obj.key, local, opts.config.landingMaxBytes);
+          checkLooksLikeJsonLines(local);
+        } catch (err) {
+          await quarantine(messageOf(err));
+          continue;
+        }
+        try {
+          r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
+        } catch (err) {
+          // An object whose content fails it is quarantined and the next goes on; anything else stops.
+          const reason = poisonReason(err);
+          if (reason === undefined) throw err;
+          await quarantine(reason);
+          continue;
+        }
       } finally {
         fs.rmSync(local, { force: true });
       }
@@ -83,7 +84,7 @@ const TEMP_PREFIX = 'trawl-landing-';
  * Removes landing temp folders that killed ingests left: only trawl's own (by name), only when the
  * process the name gives is gone, or, for a name without a process, when a day old.
  */
-export function sweepStaleTempFolders(dir: string, log: Logger): void {
+function sweepStaleTempFolders(dir: string, log: Logger): void {
   for (const name of fs.readdirSync(dir)) {
     if (!name.startsWith(TEMP_PREFIX)) continue;
     const pid = /^trawl-landing-(\d+)-/.exec(name)?.[1];

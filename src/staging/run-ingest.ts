@@ -48,10 +48,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   try {
     const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log };
     // A file quarantined whole by an earlier pass waits for `trawl quarantine retry`.
-    const rel = (f: string) => path.relative(opts.rawDir, f);
-    const passedOver = await quarantinedPaths(opts.database.pool, files.map(rel));
-    summary.skippedQuarantinedFiles = files.map(rel).filter((f) => passedOver.has(f));
-    const toIngest = files.filter((f) => !passedOver.has(rel(f)));
+    const rels = files.map((f) => path.relative(opts.rawDir, f));
+    const passedOver = await quarantinedPaths(opts.database.pool, rels);
+    summary.skippedQuarantinedFiles = rels.filter((f) => passedOver.has(f));
+    const toIngest = files.filter((_, i) => !passedOver.has(rels[i] as string));
     for (const f of summary.skippedQuarantinedFiles) opts.log.info({ file: f }, 'raw file passed over: quarantined (trawl quarantine retry tries it again)');
     await ingestFiles(toIngest, options, (r) => {
       if (r.skipped) return;

@@ -40,10 +40,12 @@ export interface OfferPrice {
 export function readOfferPrice(priceText: string, regularText: string | null, currency: string): OfferPrice {
   const price = parsePrice(priceText, currency);
   let regular: number | null = null;
-  if (regularText) {
+  // The same text twice ("Free" shown as both) is no discount and need not be a price.
+  if (regularText && regularText !== priceText) {
     const r = parsePrice(regularText, currency);
     if (r.status !== 'available') throw new PriceParseError(regularText, 'regular price is not a price');
     regular = r.amount;
   }
-  return { status: price.status, amount: price.amount, regular_amount: regular };
+  // A regular price equal to the price is no discount: regular_amount is null then.
+  return { status: price.status, amount: price.amount, regular_amount: regular === price.amount ? null : regular };
 }
