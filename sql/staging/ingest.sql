@@ -266,14 +266,18 @@ ON CONFLICT (raw_file_id, partition) DO NOTHING
 -- name: new_sightings
 -- The partitions ($2) of source $1 that this complete, trusted crawl sees later than their current
 -- sighting, and when: its last valid observation there (its finish, $3, if this part of the file
--- has none). Node noted the latest observation times per partition ($4, $5: parallel arrays, a
--- partition's ties at the latest millisecond all given). A replay, or an older crawl ingested late,
--- is no new sighting. seen_at is text: Node's Date would drop its microseconds.
-SELECT p.partition, coalesce(m.seen_at, $3)::text AS seen_at
+-- has none), and where its window there starts: the earlier of its start ($6) and its first
+-- observation there. Node noted the latest and earliest observation times per partition ($4, $5 and
+-- $7, $8: parallel arrays, a partition's ties at that millisecond all given). A replay, or an older
+-- crawl ingested late, is no new sighting. Times are text: Node's Date would drop their microseconds.
+SELECT p.partition, coalesce(m.seen_at, $3)::text AS seen_at, least(f.first_at, $6::timestamptz)::text AS window_start
 FROM unnest($2::text[]) AS p(partition)
 LEFT JOIN (
   SELECT partition, max(at::timestamptz) AS seen_at FROM unnest($4::text[], $5::text[]) AS o(partition, at) GROUP BY partition
 ) m USING (partition)
+LEFT JOIN (
+  SELECT partition, min(at::timestamptz) AS first_at FROM unnest($7::text[], $8::text[]) AS o(partition, at) GROUP BY partition
+) f USING (partition)
 LEFT JOIN staging.partition_sightings w ON w.source = $1 AND w.partition = p.partition
 WHERE w.seen_at IS NULL OR w.seen_at < coalesce(m.seen_at, $3)
 
@@ -338,11 +342,12 @@ FROM staging.quarantine q
 WHERE q.raw_file_id = $2 AND q.key IS NOT NULL AND s.source = q.source AND s.entity = q.entity AND s.key = q.key
 
 -- name: record_sightings
--- This crawl's sightings of the partitions ($2, when: $3) of source $1, applied as sequence number $4
--- from raw file $5. A later sighting is never replaced by an earlier one.
-INSERT INTO staging.partition_sightings (source, partition, seen_at, apply_seq, raw_file_id)
-SELECT $1, p.partition, p.seen_at, $4, $5
-FROM unnest($2::text[], $3::timestamptz[]) AS p(partition, seen_at)
+-- This crawl's sightings of the partitions ($2, when: $3, from: $6) of source $1, applied as
+-- sequence number $4 from raw file $5. A later sighting is never replaced by an earlier one.
+INSERT INTO staging.partition_sightings (source, partition, seen_at, window_start, apply_seq, raw_file_id)
+SELECT $1, p.partition, p.seen_at, p.window_start, $4, $5
+FROM unnest($2::text[], $3::timestamptz[], $6::timestamptz[]) AS p(partition, seen_at, window_start)
 ON CONFLICT (source, partition) DO UPDATE
-SET seen_at = EXCLUDED.seen_at, apply_seq = EXCLUDED.apply_seq, raw_file_id = EXCLUDED.raw_file_id
+SET seen_at = EXCLUDED.seen_at, window_start = EXCLUDED.window_start, apply_seq = EXCLUDED.apply_seq,
+    raw_file_id = EXCLUDED.raw_file_id, exact = false
 WHERE staging.partition_sightings.seen_at < EXCLUDED.seen_at

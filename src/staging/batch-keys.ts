@@ -1,6 +1,6 @@
 // What Node learns about a batch's keys while it reads them, so Postgres need not scan for it:
 // which keys may repeat in the batch, which sources and entities the batch holds, and when each
-// source partition was last observed.
+// source partition was first and last observed.
 
 /** 2^24 bits (2 MB) whatever the batch size: more keys only mean more false "maybe repeated". */
 const BITS = 1 << 24;
@@ -8,7 +8,7 @@ const BITS = 1 << 24;
 export class BatchKeys {
   private readonly bits = new Uint32Array(BITS / 32);
   private readonly kinds = new Map<string, Set<string>>();
-  private readonly observed = new Map<string, { source: string; partition: string; ms: number; texts: Set<string> }>();
+  private readonly observed = new Map<string, { source: string; partition: string; first: Instant; last: Instant }>();
   private lastObservedLine = { source: '', partition: '', at: '' };
 
   /**
@@ -29,9 +29,10 @@ export class BatchKeys {
   }
 
   /**
-   * Notes a valid record's observation time. Per source partition it keeps the latest to the
-   * millisecond, with every distinct text that ties there: Postgres, which keeps microseconds, takes
-   * the latest of those (`lastObserved`). Records of a page share their time: a repeat is one compare.
+   * Notes a valid record's observation time. Per source partition it keeps the earliest and the
+   * latest to the millisecond, with every distinct text that ties there: Postgres, which keeps
+   * microseconds, takes the least or latest of those. Records of a page share their time: a repeat
+   * is one compare.
    */
   noteObserved(source: string, partition: string, at: string): void {
     const last = this.lastObservedLine;
@@ -39,18 +40,33 @@ export class BatchKeys {
     this.lastObservedLine = { source, partition, at };
     const id = `${source}\u0000${partition}`;
     const ms = Date.parse(at);
-    const latest = this.observed.get(id);
-    if (!latest || ms > latest.ms) this.observed.set(id, { source, partition, ms, texts: new Set([at]) });
-    else if (ms === latest.ms) latest.texts.add(at);
+    const span = this.observed.get(id);
+    if (!span) {
+      this.observed.set(id, { source, partition, first: { ms, texts: new Set([at]) }, last: { ms, texts: new Set([at]) } });
+      return;
+    }
+    if (ms > span.last.ms) span.last = { ms, texts: new Set([at]) };
+    else if (ms === span.last.ms) span.last.texts.add(at);
+    if (ms < span.first.ms) span.first = { ms, texts: new Set([at]) };
+    else if (ms === span.first.ms) span.first.texts.add(at);
   }
 
   /** The latest observation times of a source's partitions, as parallel arrays (a partition may come more than once). */
   lastObserved(source: string): { partitions: string[]; at: string[] } {
+    return this.instants(source, 'last');
+  }
+
+  /** The earliest observation times of a source's partitions, likewise. */
+  firstObserved(source: string): { partitions: string[]; at: string[] } {
+    return this.instants(source, 'first');
+  }
+
+  private instants(source: string, which: 'first' | 'last'): { partitions: string[]; at: string[] } {
     const partitions: string[] = [];
     const at: string[] = [];
     for (const o of this.observed.values()) {
       if (o.source !== source) continue;
-      for (const text of o.texts) {
+      for (const text of o[which].texts) {
         partitions.push(o.partition);
         at.push(text);
       }
@@ -70,4 +86,10 @@ export class BatchKeys {
     }
     return { sources, entities };
   }
+}
+
+/** An observation time to the millisecond, with every text that names it. */
+interface Instant {
+  ms: number;
+  texts: Set<string>;
 }

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { lockSourcesForWrite } from '../db/locks.ts';
+import { copyJson, copyRow, copyText } from '../db/copy-text.ts';
 import { sqlQuery } from '../db/sql-file.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
@@ -23,6 +24,7 @@ import { isInsideRawDir } from '../raw/list-raw-files.ts';
 import { PoisonFileError, poisonReason, quarantineFile } from './poison-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
+import { locateUnder, resolveOverlappingSightings, type DecisionTimes, type LocateRawFile } from './overlapping-sightings.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 const COPY_FIRST_VERSIONS = `COPY staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
@@ -62,6 +64,8 @@ export interface IngestFileOptions {
   spiders: Map<string, SpiderDefinition>;
   delistMaxMissingShare: number;
   log: Logger;
+  /** Where a ledgered raw file (a crawl overlapping this one) can be read again; default: under rawDir. */
+  locateRawFile?: LocateRawFile;
 }
 
 /** Refuses to compare hashes made by another canonical form than this code's. */
@@ -368,7 +372,11 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     const sources = staged.batch.keys.kindsOfRecord().sources;
     await lockSourcesForWrite(client, trailer ? [...sources, trailer.source] : sources);
     const seq = (staged.applySeq ??= await nextApplySeq(client));
-    if (!staged.firstCrawl) await checkHashVersion(client);
+    if (!staged.firstCrawl) {
+      await checkHashVersion(client);
+      const locate = opts.locateRawFile ?? locateUnder(opts.rawDir);
+      await resolveOverlappingSightings(client, id, decisionTimes(staged.batch.keys, trailer), locate, opts.log);
+    }
     lap('lock');
     if (staged.invalidLines > 0) {
       const q = (await client.query<{ quarantined: number; fresh: number }>(Q('quarantine_invalid'), [id])).rows[0]!;
@@ -424,6 +432,29 @@ async function without<T>(client: pg.PoolClient, method: 'seqscan' | 'nestloop',
   const result = await statement();
   await client.query("SELECT set_config($1, 'on', true)", [`enable_${method}`]);
   return result;
+}
+
+/**
+ * The times a file decides at, per source: its records' observations, and a complete crawl's start
+ * (it delists what was last seen before then).
+ */
+function decisionTimes(keys: BatchKeys, trailer: RunEnd | undefined): DecisionTimes {
+  const times: DecisionTimes = { first: { sources: [], at: [] }, last: { sources: [], at: [] } };
+  const add = (to: { sources: string[]; at: string[] }, source: string, at: string[]) => {
+    for (const a of at) {
+      to.sources.push(source);
+      to.at.push(a);
+    }
+  };
+  for (const source of new Set(keys.kindsOfRecord().sources)) {
+    add(times.first, source, keys.firstObserved(source).at);
+    add(times.last, source, keys.lastObserved(source).at);
+  }
+  if (trailer?.complete) {
+    add(times.first, trailer.source, [trailer.started_at]);
+    add(times.last, trailer.source, [trailer.started_at]);
+  }
+  return times;
 }
 
 /** Records into `timings` the milliseconds since the previous lap (or the start) under each name. */
@@ -606,8 +637,8 @@ interface RunEndPlan {
   source: string;
   collapsed: string[];
   delisting: string[];
-  /** Delisting partitions this crawl sees later than their current sighting, with when (timestamptz text: a Date would drop microseconds). */
-  sightings: { partition: string; seen_at: string }[];
+  /** Delisting partitions this crawl sees later than their current sighting, with when and from when (timestamptz text: a Date would drop microseconds). */
+  sightings: { partition: string; seen_at: string; window_start: string }[];
 }
 
 /**
@@ -638,9 +669,14 @@ async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd,
     await client.query(Q('record_partition'), [rawFileId, end.source, NO_PARTITION, 0, complete, true, end.started_at, end.finished_at]);
     collapsed.push(NO_PARTITION);
   }
-  const observed = keys.lastObserved(end.source);
+  const last = keys.lastObserved(end.source);
+  const first = keys.firstObserved(end.source);
   const sightings = delisting.length
-    ? (await client.query<{ partition: string; seen_at: string }>(Q('new_sightings'), [end.source, delisting, end.finished_at, observed.partitions, observed.at])).rows
+    ? (
+        await client.query<RunEndPlan['sightings'][number]>(Q('new_sightings'), [
+          end.source, delisting, end.finished_at, last.partitions, last.at, end.started_at, first.partitions, first.at,
+        ])
+      ).rows
     : [];
   return { source: end.source, collapsed, delisting, sightings };
 }
@@ -675,7 +711,10 @@ async function applyRunEnd(
   }
   if (plan.sightings.length) {
     await client.query(Q('uncover_quarantined'), [applySeq, rawFileId]);
-    await client.query(Q('record_sightings'), [end.source, plan.sightings.map((s) => s.partition), plan.sightings.map((s) => s.seen_at), applySeq, rawFileId]);
+    const { sightings } = plan;
+    await client.query(Q('record_sightings'), [
+      end.source, sightings.map((s) => s.partition), sightings.map((s) => s.seen_at), applySeq, rawFileId, sightings.map((s) => s.window_start),
+    ]);
   }
   return delisted;
 }
@@ -882,28 +921,5 @@ function textArray(values: readonly string[]): string {
 }
 const arrayLiterals = new Map<string, string>();
 let lastArray: { values: readonly string[]; literal: string } = { values: [], literal: '\\N' };
-
-/** One line of COPY text format. */
-export function copyRow(values: (string | number | null | undefined)[]): string {
-  let out = '';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) out += '\t';
-    out += v === null || v === undefined ? '\\N' : typeof v === 'number' ? String(v) : copyText(v);
-  }
-  return `${out}\n`;
-}
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-
-/** JSON text needs only its backslashes doubled for COPY. */
-function copyJson(s: string): string {
-  return s.includes('\\') ? s.replaceAll('\\', '\\\\') : s;
-}
-
-function copyText(s: string): string {
-  if (!COPY_SPECIAL.test(s)) return s;
-  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
 
 export { COPY_INCOMING };

@@ -12,6 +12,7 @@ import { processAlive } from '../lib/process-alive.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
+import { locateUnder, type LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';
 
 export interface LandingResult {
@@ -32,6 +33,16 @@ export async function ingestFromBucket(opts: {
   sweepStaleTempFolders(os.tmpdir(), opts.log);
   // The folder names its process: a later ingest removes it if this one is killed.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+  // A crawl overlapping an object is read again: a trawl crawl from the raw folder, another object
+  // from its bucket (into the temp folder, removed with it).
+  const underRawDir = locateUnder(opts.config.rawDir);
+  const locateRawFile: LocateRawFile = async (ledgerPath) => {
+    const object = /^s3:\/\/([^/]+)\/(.+)@[^@]*$/.exec(ledgerPath);
+    if (!object) return underRawDir(ledgerPath);
+    const to = path.join(tmp, 'sighted.jsonl');
+    await downloadObject(s3, object[1]!, object[2]!, to, opts.config.landingMaxBytes);
+    return to;
+  };
   try {
     for (const obj of await listObjects(s3, bucket, prefix && `${prefix}/`)) {
       const ledgerPath = `s3://${bucket}/${obj.key}@${(obj.etag ?? '').replace(/"/g, '')}`;
@@ -57,7 +68,7 @@ export async function ingestFromBucket(opts: {
           continue;
         }
         try {
-          r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log });
+          r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log, locateRawFile });
         } catch (err) {
           // An object whose content fails it is quarantined and the next goes on; anything else stops.
           const reason = poisonReason(err);

@@ -8,7 +8,8 @@ import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
 import { LOCK } from '../db/locks.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
-import { copyRow, DELISTED_HASH } from './ingest.ts';
+import { copyRow } from '../db/copy-text.ts';
+import { DELISTED_HASH } from './ingest.ts';
 
 export async function rehashStaging(pool: pg.Pool): Promise<{ versions: number; from: number; to: number }> {
   const client = await pool.connect();

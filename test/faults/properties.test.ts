@@ -318,3 +318,101 @@ describe(`delisting and sightings against a model (seed ${SEED})`, () => {
     );
   });
 });
+
+/** A crawl of one partition over a window of its own: windows of different crawls may overlap. */
+interface WindowedCrawl {
+  complete: boolean;
+  start: number;
+  /** Keys found, each once, at start + offset minutes (offsets rise). */
+  found: { key: string; value: number; offset: number }[];
+}
+
+interface ExactVersion {
+  data: { value: number; reviews: number } | null;
+  delisted: boolean;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+/**
+ * Crawls ingested in the given order, each judged on the keys' real observation times: a line no
+ * later than its key's last observation is a no-op; a complete crawl delists the listed keys it did
+ * not find that were last observed before it started, at its last line. (last_seen_at is left out:
+ * for keys a complete crawl saw it is the crawl's end, to the run.)
+ */
+function exactModel(crawls: WindowedCrawl[]): Map<string, ExactVersion[]> {
+  const keys = new Map<string, { versions: ExactVersion[]; seen: number }>();
+  for (const crawl of crawls) {
+    const end = crawl.start + crawl.found.at(-1)!.offset;
+    for (const o of crawl.found) {
+      const t = crawl.start + o.offset;
+      const k = keys.get(o.key);
+      const current = k?.versions.at(-1);
+      if (k && t <= k.seen) continue;
+      if (k && current && !current.delisted && current.data!.value === o.value) {
+        k.seen = t;
+        continue;
+      }
+      if (current) current.valid_to = at(t);
+      const versions = k?.versions ?? [];
+      versions.push({ data: { value: o.value, reviews: 0 }, delisted: false, valid_from: at(t), valid_to: null });
+      keys.set(o.key, { versions, seen: t });
+    }
+    if (!crawl.complete) continue;
+    for (const [key, k] of keys) {
+      const current = k.versions.at(-1)!;
+      if (current.delisted || crawl.found.some((o) => o.key === key) || k.seen >= crawl.start) continue;
+      current.valid_to = at(end);
+      k.versions.push({ data: null, delisted: true, valid_from: at(end), valid_to: null });
+      k.seen = end;
+    }
+  }
+  return new Map([...keys].map(([key, k]) => [key, k.versions]));
+}
+
+const windowedCrawlsArb = fc.array(
+  fc.record({
+    complete: fc.boolean(),
+    start: fc.integer({ min: 0, max: 40 }),
+    found: fc
+      .uniqueArray(fc.record({ key: fc.constantFrom('k1', 'k2', 'k3', 'k4'), value: fc.integer({ min: 0, max: 1 }) }), { selector: (o) => o.key, minLength: 1, maxLength: 4 })
+      .chain((found) => fc.uniqueArray(fc.integer({ min: 0, max: 30 }), { minLength: found.length, maxLength: found.length }).map((offsets) => {
+        const sorted = [...offsets].sort((a, b) => a - b);
+        return found.map((o, i) => ({ ...o, offset: sorted[i]! }));
+      })),
+  }),
+  { minLength: 1, maxLength: 6 },
+);
+
+describe(`overlapping crawls against a model of real observation times (seed ${SEED})`, () => {
+  let run = 0;
+  it('crawls of one partition whose windows overlap, ingested in any order, land as the real times say', async () => {
+    await fc.assert(
+      fc.asyncProperty(windowedCrawlsArb, async (crawls) => {
+        const source = `overlap${run++}`;
+        const rawDir = path.join(dir, 'raw');
+        for (const crawl of crawls) {
+          const file = writeRawFile(
+            rawDir,
+            source,
+            crawl.found.map((o) => ({ key: `${source}:${o.key}`, at: at(crawl.start + o.offset), data: { value: o.value, reviews: 0 } })),
+            { complete: crawl.complete, startedAt: at(crawl.start) },
+          );
+          // No collapse: a crawl that finds few keys is trusted, so only the windows decide.
+          await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 1, log: silentLogger });
+        }
+        const { rows } = await database.pool.query<{ key: string; data: ExactVersion['data']; delisted: boolean; valid_from: Date; valid_to: Date | null }>(
+          'SELECT key, data, delisted, valid_from, valid_to FROM staging.versions WHERE source = $1 ORDER BY key, version',
+          [source],
+        );
+        const actual = new Map<string, ExactVersion[]>();
+        for (const r of rows) {
+          const key = r.key.slice(source.length + 1);
+          actual.set(key, [...(actual.get(key) ?? []), { data: r.data, delisted: r.delisted, valid_from: r.valid_from.toISOString(), valid_to: r.valid_to?.toISOString() ?? null }]);
+        }
+        expect(actual).toEqual(exactModel(crawls));
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+});

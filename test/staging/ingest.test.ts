@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { lockSourcesForWrite } from '../../src/db/locks.ts';
@@ -313,6 +314,78 @@ describe('staging semantics', () => {
     expect(before.map((v) => [v.key, v.last_seen_at.toISOString()])).toEqual([['a', T(3)], ['b', T(3)]]);
     // An observation older than the last sighting of its key is already reflected, changed or not.
     expect((await ingest(file([{ key: 'b', at: T(2, 12), data: price(9) }]))).newVersions).toBe(0);
+  });
+
+  describe('crawls of one partition whose windows overlap', () => {
+    /** A logger that keeps its warnings' messages. */
+    const warningLog = () => {
+      const warnings: string[] = [];
+      return { warnings, log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) }) };
+    };
+    const at = (h: number, m = 0, s = 0) => new Date(Date.UTC(2026, 0, 2, h, m, s)).toISOString();
+    const crawl = (obs: Obs[], end: { complete: boolean; startedAt: string; finishedAt?: string }) => writeRawFile(fresh.rawDir, 'shop', obs, end);
+    const history = async (key: string) =>
+      (await versions(key)).map((v) => ({ amount: (v.data as { amount?: number } | null)?.amount ?? null, delisted: v.delisted, from: v.valid_from.toISOString(), to: v.valid_to?.toISOString() ?? null }));
+    // The day before: k and j at 100, seen by a complete crawl.
+    const dayBefore = () => crawl([{ key: 'k', at: T(1), data: price(100) }, { key: 'j', at: T(1), data: price(100) }], { complete: true, startedAt: T(1) });
+
+    it("a change another crawl saw inside a complete crawl's window is a version, not old news", async () => {
+      await ingest(dayBefore());
+      // A complete crawl 06:00-10:00 sees k unchanged at 06:00:01 and j at 10:00.
+      await ingest(crawl([{ key: 'k', at: at(6, 0, 1), data: price(100) }, { key: 'j', at: at(10), data: price(100) }], { complete: true, startedAt: at(6) }));
+      // A crawl started at 08:00 sees k at a new price at 08:05.
+      const r = await ingest(crawl([{ key: 'k', at: at(8, 5), data: price(80) }], { complete: false, startedAt: at(8) }));
+      expect(r.newVersions).toBe(1);
+      expect(await history('k')).toEqual([
+        { amount: 100, delisted: false, from: T(1), to: at(8, 5) },
+        { amount: 80, delisted: false, from: at(8, 5), to: null },
+      ]);
+      // The sighting crawl's own times now stand in the keys' rows: j was seen at 10:00.
+      const { rows } = await fresh.database.pool.query("SELECT key, last_seen_at FROM staging.key_state WHERE source = 'shop' ORDER BY key");
+      expect(rows.map((x) => [x.key, x.last_seen_at.toISOString()])).toEqual([['j', at(10)], ['k', at(8, 5)]]);
+    });
+
+    it('a complete crawl that started after a key was really last seen delists it, though the other crawl ended later', async () => {
+      await ingest(dayBefore());
+      await ingest(crawl([{ key: 'k', at: at(6, 0, 1), data: price(100) }, { key: 'j', at: at(10), data: price(100) }], { complete: true, startedAt: at(6) }));
+      // A second complete crawl 07:00-07:10 does not find k: last seen at 06:00:01, before it started.
+      const r = await ingest(crawl([{ key: 'j', at: at(7, 10), data: price(100) }], { complete: true, startedAt: at(7) }));
+      expect(r.delisted).toBe(1);
+      expect((await history('k')).at(-1)).toEqual({ amount: null, delisted: true, from: at(7, 10), to: null });
+    });
+
+    it('never delists a key the other crawl saw after it started', async () => {
+      await ingest(dayBefore());
+      await ingest(crawl([{ key: 'j', at: at(6, 0, 1), data: price(100) }, { key: 'k', at: at(9), data: price(100) }], { complete: true, startedAt: at(6) }));
+      const r = await ingest(crawl([{ key: 'j', at: at(7, 10), data: price(100) }], { complete: true, startedAt: at(7) }));
+      expect(r.delisted).toBe(0);
+      expect(await history('k')).toEqual([{ amount: 100, delisted: false, from: T(1), to: null }]);
+    });
+
+    it("when the other crawl's raw file is gone, compares against its end as before and says so", async () => {
+      await ingest(dayBefore());
+      const sighting = crawl([{ key: 'k', at: at(6, 0, 1), data: price(100) }, { key: 'j', at: at(10), data: price(100) }], { complete: true, startedAt: at(6) });
+      await ingest(sighting);
+      fs.rmSync(sighting);
+      const { log, warnings } = warningLog();
+      const late = crawl([{ key: 'k', at: at(8, 5), data: price(80) }], { complete: false, startedAt: at(8) });
+      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: late, spiders: new Map(), delistMaxMissingShare: 0.5, log });
+      expect(r.newVersions).toBe(0);
+      expect(warnings).toEqual([expect.stringContaining('cannot be read again')]);
+    });
+
+    it('a daily crawl after the last one reads no earlier raw file again', async () => {
+      await ingest(dayBefore());
+      const d2 = crawl([{ key: 'k', at: T(2), data: price(100) }, { key: 'j', at: T(2), data: price(100) }], { complete: true, startedAt: T(2) });
+      await ingest(d2);
+      // Day 2's file gone: a day 3 crawl must not need it.
+      fs.rmSync(d2);
+      const { log, warnings } = warningLog();
+      const d3 = crawl([{ key: 'k', at: T(3), data: price(90) }], { complete: true, startedAt: T(3) });
+      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: d3, spiders: new Map(), delistMaxMissingShare: 0.5, log });
+      expect(r).toMatchObject({ newVersions: 1, delisted: 1 });
+      expect(warnings).toEqual([]);
+    });
   });
 
   it('reads a file left by a crash up to its last whole line, and continues it when it grows', async () => {

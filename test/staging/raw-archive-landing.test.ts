@@ -122,3 +122,26 @@ describe('landing bucket', () => {
     expect(ledger.rows.every((r) => /^"?[0-9a-f]{32}"?$/.test(r.etag))).toBe(true);
   });
 });
+
+describe('landing bucket, crawls that overlap', () => {
+  it("reads an earlier object again for its keys' own times: a change inside its window is a version", async () => {
+    const client = createS3Client(config);
+    const put = (Key: string, Body: Buffer) => client.send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
+    const at = (h: number, m = 0, s = 0) => new Date(Date.UTC(2026, 0, 2, h, m, s)).toISOString();
+    const producer = path.join(dir, 'overlap-producer');
+    const crawl = (obs: { key: string; at: string; amount: number }[], complete: boolean, startedAt: string) =>
+      fs.readFileSync(writeRawFile(producer, 'lshop', obs.map((o) => ({ key: o.key, at: o.at, data: { amount: o.amount } })), { complete, startedAt }));
+    await put('overlap/a.jsonl', crawl([{ key: 'k', at: T(1), amount: 100 }, { key: 'j', at: T(1), amount: 100 }], true, T(1)));
+    // A complete crawl 06:00-10:00, gzipped: k unchanged at 06:00:01, j at 10:00.
+    await put('overlap/b.jsonl.gz', gzipSync(crawl([{ key: 'k', at: at(6, 0, 1), amount: 100 }, { key: 'j', at: at(10), amount: 100 }], true, at(6))));
+    // Another producer's crawl from 08:00 sees k at 80 at 08:05.
+    await put('overlap/c.jsonl', crawl([{ key: 'k', at: at(8, 5), amount: 80 }], false, at(8)));
+    const r = await ingestFromBucket({ url: 's3://landing/overlap/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    expect(r.files.map((f) => f.newVersions)).toEqual([2, 0, 1]);
+    const { rows } = await database.pool.query(`SELECT data->>'amount' AS amount, valid_from, valid_to FROM staging.versions WHERE source = 'lshop' AND key = 'k' ORDER BY version`);
+    expect(rows.map((v) => [v.amount, v.valid_from.toISOString(), v.valid_to?.toISOString() ?? null])).toEqual([
+      ['100', T(1), at(8, 5)],
+      ['80', at(8, 5), null],
+    ]);
+  });
+});
