@@ -12,6 +12,8 @@ export const LOCK = {
   stagingWrite: 7_401_001,
   export: 7_401_002,
   etl: 7_401_003,
+  /** Changing the database's own rights (one migrating command at a time). */
+  databaseRights: 7_401_004,
   /** Two-key locks: (class, hashtext(spider)). */
   spiderClass: 7_401_100,
   catchUpClass: 7_401_200,

@@ -4,6 +4,8 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
+import { LOCK } from './locks.ts';
+import { sqlQuery } from './sql-file.ts';
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../migrations');
 
@@ -26,8 +28,22 @@ export async function migrateUp(databaseUrl: string, log: Logger): Promise<strin
       log: (msg: string) => log.debug(msg),
     });
     for (const m of applied) log.info({ migration: m.name }, 'migration applied');
+    await restrictDatabase(client);
     return applied.map((m) => m.name);
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** The database's own rights, which no migration carries to a copy of the database (sql/db/database-privileges.sql). */
+async function restrictDatabase(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK.databaseRights]);
+    await client.query(sqlQuery('db/database-privileges.sql', 'restrict_database'));
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }

@@ -117,6 +117,33 @@ describe('security', () => {
     }
   });
 
+  it("the analyst role cannot take or block trawl's locks, nor create temp tables, large objects or functions", async () => {
+    const c = new pg.Client({ connectionString: w.url });
+    await c.connect();
+    try {
+      await c.query('SET ROLE trawl_analyst');
+      const refused = [
+        "SELECT pg_try_advisory_lock(7401100, hashtext('demo_store'))",
+        'SELECT pg_advisory_lock(7401003)',
+        'SELECT pg_advisory_xact_lock_shared(7401001)',
+        "SELECT lo_from_bytea(0, '\\x00'::bytea)",
+        'SELECT lo_create(0)',
+        'CREATE TEMP TABLE mine (x int)',
+        "CREATE FUNCTION public.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE FUNCTION pg_temp.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        'SELECT count(*) FROM staging.versions',
+        'SELECT count(*) FROM ops.runs',
+      ];
+      for (const sql of refused) await expect(c.query(sql), sql).rejects.toThrow(/permission denied/);
+      expect((await c.query('SELECT count(*)::int AS n FROM core.prices')).rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await c.end();
+    }
+    // trawl itself still takes its locks and runs.
+    const r = await runDay(w, demo, 3);
+    expect(r.code).toBe(0);
+  });
+
   it('a spider never requests outside its allowed domains, by link or by redirect', async () => {
     const hits: string[] = [];
     const elsewhere = http.createServer((req, res) => (hits.push(req.url ?? ''), res.end('{}')));
