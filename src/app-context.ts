@@ -1,6 +1,6 @@
 // What a command needs: config, logger, clock, the database when asked for, and a stop signal.
 // Everything opened here is closed on the way out, also after Ctrl-C.
-import { loadConfig, type Config } from './config.ts';
+import { environmentWithDotEnv, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { demoDayTime, fixedClock, systemClock, type Clock } from './lib/clock.ts';
 import { armFailpoint } from './lib/failpoint.ts';
@@ -16,7 +16,7 @@ export interface AppContext {
 }
 
 export function createContext(opts: { day?: number } = {}): AppContext {
-  const config = loadConfig();
+  const config = loadConfig(environmentWithDotEnv());
   armFailpoint(config.failpoint);
   const log = createLogger(config.log);
   // TRAWL_NOW wins; a demo day fixes the clock to that day's observation time.

@@ -534,7 +534,11 @@ export function buildProgram(): Command {
       act({}, async (ctx) => {
         const db = await ctx.database();
         process.stdout.write(`database ready: ${redactSecrets(db.url)}  (e.g. psql ${redactSecrets(db.url)}; Ctrl-C stops)\n`);
+        // Nothing else keeps Node running once the pool's idle connections close (it would end with
+        // code 13, the database left up): a timer does, until Ctrl-C or SIGTERM.
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        clearInterval(keepAlive);
         return EXIT.ok;
       }),
     );

@@ -1,8 +1,9 @@
 // The only reader of process.env. Everything else receives a Config.
 import fs from 'node:fs';
 import path from 'node:path';
+import util from 'node:util';
 import { z } from 'zod';
-import { EXIT, UserError } from './lib/errors.ts';
+import { EXIT, UserError, messageOf } from './lib/errors.ts';
 import { redactSecrets, redactWebhook } from './lib/redact-secrets.ts';
 
 // Numbers are written in decimal: " " is not 0, and "0x10" or "1e3" are not numbers here.
@@ -141,6 +142,22 @@ export interface Config {
 }
 
 /** Reads and validates the environment. A bad value throws one line naming the variable. */
+/**
+ * The environment a command runs with: the process's, and beneath it `.env` in the working folder
+ * when there is one (a variable set in the real environment wins, even set empty).
+ */
+export function environmentWithDotEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): NodeJS.ProcessEnv {
+  const file = path.join(cwd, '.env');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return env;
+    throw new UserError(`config: cannot read ${file}: ${messageOf(err)}`, { exitCode: EXIT.usage });
+  }
+  return { ...util.parseEnv(text), ...env };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings count as unset, as they do in most .env conventions.
   const input = Object.fromEntries(

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { ENV_VARS, loadConfig } from '../src/config.ts';
+import os from 'node:os';
+import path from 'node:path';
+import { environmentWithDotEnv, ENV_VARS, loadConfig } from '../src/config.ts';
+import { runCli } from './helpers/run-cli.ts';
 import { EXIT, UserError } from '../src/lib/errors.ts';
 
 describe('config', () => {
@@ -48,5 +51,36 @@ describe('config', () => {
   it('lists every variable it reads in .env.example', () => {
     const example = fs.readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     for (const name of Object.keys(ENV_VARS)) expect(example).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+
+  it('reads .env in the working folder beneath the real environment', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-dotenv-'));
+    try {
+      expect(environmentWithDotEnv({ A: '1' }, dir)).toEqual({ A: '1' });
+      fs.writeFileSync(path.join(dir, '.env'), '# a comment\nCRAWL_MAX_PAGES=7\nLOG_LEVEL="debug"\nTRAWL_DATA_DIR=from-file\n');
+      const env = environmentWithDotEnv({ TRAWL_DATA_DIR: '/real', LOG_LEVEL: '' }, dir);
+      const c = loadConfig(env, dir);
+      expect(c.dataDir).toBe('/real');
+      expect(c.crawlMaxPages).toBe(7);
+      // Set in the real environment, even empty, it wins over the file.
+      expect(env.LOG_LEVEL).toBe('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command reads .env from its working folder (the real environment wins)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-dotenv-'));
+    try {
+      fs.writeFileSync(path.join(dir, '.env'), 'DATABASE_URL=postgres://u:dotenv-secret@127.0.0.1:1/fromfile\n');
+      const fromFile = await runCli(['migrate'], { cwd: dir });
+      expect(fromFile.code).toBe(1);
+      expect(fromFile.stderr).toContain('127.0.0.1:1/fromfile');
+      expect(fromFile.stderr).not.toContain('dotenv-secret');
+      const real = await runCli(['migrate'], { cwd: dir, env: { DATABASE_URL: 'postgres://u@127.0.0.1:2/fromenv' } });
+      expect(real.stderr).toContain('127.0.0.1:2/fromenv');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

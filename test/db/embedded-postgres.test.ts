@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, freePort, runCli } from '../helpers/run-cli.ts';
 
@@ -70,6 +71,33 @@ describe('embedded Postgres', () => {
     db.child.kill('SIGINT');
     expect(await db.closed).toBe(0);
     expect(isRunning()).toBe(false);
+  });
+
+  it('stays up after its idle connections close, until Ctrl-C', async () => {
+    const db = startDbCommand();
+    try {
+      await db.ready;
+      // Wait until the command holds no connection of its own (its pool closes idle ones): before the
+      // fix Node then found nothing left to run and ended with code 13, leaving the server up.
+      const probe = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${env.EMBEDDED_PG_PORT}/trawl` });
+      await probe.connect();
+      try {
+        for (let i = 0; i < 240; i++) {
+          const { rows } = await probe.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+          if (rows[0].n === 0) break;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      } finally {
+        await probe.end();
+      }
+      const exited = await Promise.race([db.closed, new Promise((r) => setTimeout(() => r('running'), 3000))]);
+      expect(exited).toBe('running');
+      db.child.kill('SIGINT');
+      expect(await db.closed).toBe(0);
+      expect(isRunning()).toBe(false);
+    } finally {
+      db.child.kill('SIGKILL');
+    }
   });
 
   it('takes over the server a killed run left behind', async () => {
