@@ -335,7 +335,7 @@ export function buildProgram(): Command {
     .action((o: { full?: boolean }) =>
       act({}, async (ctx) => {
         const { runEtl } = await load.etl();
-        const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full });
+        const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full, signal: ctx.signal });
         process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s), time ${seconds(r.durationMs)}\n`);
       }),
     );
@@ -349,7 +349,7 @@ export function buildProgram(): Command {
       act({}, async (ctx) => {
         const target = (await load.targets()).openTarget(ctx.config);
         const { runExport } = await load.export();
-        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink });
+        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink, signal: ctx.signal });
         process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
       }),
     );

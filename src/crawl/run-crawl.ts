@@ -18,6 +18,7 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { archiveRawFile } from '../raw/raw-archive.ts';
 import { rawFileRelPath, type RunEnd } from '../raw/raw-line.ts';
+import { claimPart, releasePart } from '../raw/part-owner.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
 import { BodyWriter, bodyFilePath } from './body-store.ts';
 import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
@@ -391,7 +392,9 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
         launchContext: {
           launcher: chromium,
           userAgent: config.userAgent,
-          launchOptions: { executablePath: config.chromiumPath, args: CHROMIUM_ARGS },
+          // Playwright's own handlers would end the process on Ctrl-C (exit 130: no summary, the
+          // .part left); trawl's stop handler closes the browser with the crawl instead.
+          launchOptions: { executablePath: config.chromiumPath, args: CHROMIUM_ARGS, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false },
         },
         preNavigationHooks: [
           async ({ page, request }) => {
@@ -538,11 +541,14 @@ async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fres
   const parts = unfinishedRuns(rawDir, spider);
   let resume: Journal | undefined;
   for (const [i, part] of parts.entries()) {
+    // Before reading it (which cuts a half-written last page): a run still writing it refuses us.
+    claimPart(part);
     let journal: Journal;
     try {
       journal = await readJournal(part);
     } catch (err) {
       fs.renameSync(part, `${part}.unreadable`);
+      releasePart(part);
       log.warn({ file: part, err: (err as Error).message }, 'unfinished raw file unreadable: set aside');
       continue;
     }

@@ -32,3 +32,59 @@ export async function lockSourcesForWrite(client: pg.ClientBase, sources: Iterab
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.sourceWriteClass, source]);
   }
 }
+
+/** How long one attempt at a lock waits, and how the pauses between attempts grow. */
+const LOCK_ATTEMPT_MS = 2_000;
+const LOCK_PAUSE_MS = 250;
+const LOCK_PAUSE_MAX_MS = 5_000;
+
+/** A command stopped (SIGTERM, Ctrl-C) while it waited for a lock. */
+export class LockWaitStoppedError extends Error {
+  constructor(what: string, reason: unknown) {
+    super(`stopped while waiting for ${what}: ${reason instanceof Error ? reason.message : String(reason)}`);
+    this.name = 'LockWaitStoppedError';
+  }
+}
+
+/**
+ * Runs `statement` (which takes a session lock) with a lock timeout, again and again with growing
+ * pauses while another holder keeps the lock: never queued for long (a queued lock request blocks
+ * every later one behind it), and a stop signal ends the wait within seconds. `what` names the lock
+ * for the log and the error.
+ */
+export async function takeLockPatiently(
+  client: pg.ClientBase,
+  statement: { text: string; values?: unknown[] },
+  opts: { what: string; signal?: AbortSignal; onWait?: (attempt: number) => void },
+): Promise<void> {
+  await client.query("SELECT set_config('lock_timeout', $1, false)", [`${LOCK_ATTEMPT_MS}ms`]);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      if (opts.signal?.aborted) throw new LockWaitStoppedError(opts.what, opts.signal.reason);
+      try {
+        await client.query(statement.text, statement.values);
+        return;
+      } catch (err) {
+        // 55P03: lock_not_available, the attempt timed out.
+        if ((err as { code?: string }).code !== '55P03') throw err;
+      }
+      opts.onWait?.(attempt);
+      await pause(Math.min(LOCK_PAUSE_MAX_MS, LOCK_PAUSE_MS * 2 ** (attempt - 1)), opts.signal);
+    }
+  } finally {
+    await client.query("SELECT set_config('lock_timeout', '0', false)").catch(() => undefined);
+  }
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
-import { LOCK } from '../db/locks.ts';
-import { SQL_DIR } from '../db/sql-file.ts';
+import { LOCK, takeLockPatiently } from '../db/locks.ts';
+import { SQL_DIR, sqlQuery } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -22,6 +22,8 @@ export interface EtlOptions {
   full?: boolean;
   pipelineId?: string | null;
   spider?: string | null;
+  /** Stops the ETL (rolled back) within seconds: a lock wait ends, a running statement is cancelled. */
+  signal?: AbortSignal;
 }
 
 export interface EtlResult {
@@ -72,19 +74,26 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   const runId = await openRun(opts.database.db, 'etl', opts.spider ?? null, opts.pipelineId ?? null);
   const client = await opts.database.pool.connect();
   const steps = etlSteps();
+  // A stop cancels the statement running now: the transaction then fails and rolls back.
+  const cancel = () => void opts.database.pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
+  opts.signal?.addEventListener('abort', cancel, { once: true });
+  const onWait = (what: string) => (attempt: number) => {
+    if (attempt === 1 || attempt % 10 === 0) opts.log.info({ attempt }, `etl: waiting for ${what}`);
+  };
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK.etl]);
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.etl] }, { what: 'the ETL lock (another ETL runs)', signal: opts.signal, onWait: onWait('another ETL') });
     // Writers of different sources commit side by side, so ids need not commit in order: the
     // snapshot is taken while no writer is in flight, and every id after it will be higher.
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK.stagingWrite]);
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.stagingWrite] }, { what: 'staging writers to finish', signal: opts.signal, onWait: onWait('staging writers') });
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK.stagingWrite]);
     const from = opts.full ? 0 : state.rows[0]!.watermark;
     const max = await client.query<{ max: number | null }>('SELECT max(id) AS max FROM staging.versions');
     const to = max.rows[0]!.max ?? 0;
-    if (opts.full) await client.query('TRUNCATE core.prices, core.listings, core.games, core.stores, core.regions');
+    // Emptied without blocking readers (they see the old rows until the rebuild commits).
+    if (opts.full) await client.query(sqlQuery('etl/full-rebuild.sql', 'empty_core'));
     await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full_build', [from, opts.full === true]);
     for (const step of steps) {
       const t = Date.now();
@@ -126,6 +135,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     await failRun(opts.database.db, runId, { message: messageOf(err) });
     throw err;
   } finally {
+    opts.signal?.removeEventListener('abort', cancel);
     // The ETL lock, and the staging lock if a failure came before its unlock.
     await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
     client.release();

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../db/database.ts';
-import { LOCK } from '../db/locks.ts';
+import { LOCK, takeLockPatiently } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -60,6 +60,8 @@ export interface ExportOptions {
    * (an empty or wrong database must not unpublish everything); `allowShrink` publishes it anyway.
    */
   maxShrinkShare?: number;
+  /** Stops the export within seconds, before the manifest: the published generation stays as it was. */
+  signal?: AbortSignal;
   allowShrink?: boolean;
 }
 
@@ -84,7 +86,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const aliases = new AliasList(tmpDir);
   try {
     await opts.target.check();
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK.export]);
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.export] }, {
+      what: 'the export lock (another export runs)',
+      signal: opts.signal,
+      onWait: (attempt) => (attempt === 1 || attempt % 10 === 0) && opts.log.info({ attempt }, 'export: waiting for another export'),
+    });
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
@@ -95,6 +101,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     let unchanged = 0;
 
     const publish = async (objectPath: string, object: ObjectBody) => {
+      if (opts.signal?.aborted) throw new Error(`export stopped before its manifest (the published generation is unchanged): ${messageOf(opts.signal.reason)}`);
       const prev = previous?.files.get(objectPath);
       const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : now.toISOString()));
       const key = contentKey(objectPath, done.sha256);

@@ -43,9 +43,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const sources = opts.spiders.map((s) => s.name);
   // Every log line of the run carries its run id and spider.
   const log = opts.log.child({ run_id: pipelineId, spider: sources.join(',') });
-  const locks = await lockSpiders(database.pool, sources);
+  const locks = await lockSpiders(database.url, sources, log);
   try {
-    return await runLocked({ ...opts, log }, pipelineId, opts.log);
+    // A lost lock stops the run as a signal does: the crawl closes its raw file incomplete.
+    const signal = opts.signal ? AbortSignal.any([opts.signal, locks.lost]) : locks.lost;
+    return await runLocked({ ...opts, log, signal }, pipelineId, opts.log, locks.lost);
   } catch (err) {
     await sendAlert(config.alertWebhookUrl, { kind: 'failed', spider: sources.join(','), message: messageOf(err) }, log);
     throw err;
@@ -54,7 +56,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   }
 }
 
-async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Logger): Promise<PipelineResult> {
+async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Logger, lockLost: AbortSignal): Promise<PipelineResult> {
+  /** No step starts once the spiders' lock is gone: another run may hold it by now. */
+  const checkLock = () => {
+    if (lockLost.aborted) throw lockLost.reason;
+  };
   const { config, database, log, clock } = opts;
   const crawls: CrawlResult[] = [];
   for (const spider of opts.spiders) {
@@ -62,8 +68,10 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
     try {
       // The pipeline's logger names its spiders already: a child with the same field would print it twice.
       const crawlLog = opts.spiders.length === 1 ? log : rootLog.child({ run_id: pipelineId, spider: spider.name });
+      checkLock();
       const crawl = await runCrawl({ spider, config, log: crawlLog, clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal });
       crawls.push(crawl);
+      checkLock();
       await closeRun(database.db, runId, crawl.failedRequests > 0 || !crawl.complete ? 'partial' : 'ok', {
         pages: crawl.pages,
         records: crawl.records,
@@ -87,13 +95,16 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
   }
   const sources = opts.spiders.map((s) => s.name);
   failpoint('pipeline.before-ingest');
+  checkLock();
   const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, sources, pipelineId });
   for (const c of ingest.collapsed) {
     await sendAlert(config.alertWebhookUrl, { kind: 'collapsed', spider: c.file.split('/')[0] ?? null, message: `crawl record count collapsed in ${c.file} [${c.partition}]: nothing delisted` }, log);
   }
   failpoint('pipeline.before-etl');
-  const etl = await runEtl({ database, log, pipelineId, spider: sources.length === 1 ? sources[0] : null });
+  checkLock();
+  const etl = await runEtl({ database, log, pipelineId, spider: sources.length === 1 ? sources[0] : null, signal: opts.signal });
   failpoint('pipeline.before-export');
+  checkLock();
   const exported = await runExport({
     database,
     target: openTarget(config),
@@ -103,6 +114,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
     maxShrinkShare: config.exportMaxShrinkShare,
     pipelineId,
     spider: sources.length === 1 ? sources[0] : null,
+    signal: opts.signal,
   });
   return { pipelineId, crawls, ingest, etl, export: exported };
 }

@@ -3,6 +3,7 @@
 // file (opened for append). The file is fsynced and renamed when the run ends.
 import fs from 'node:fs';
 import path from 'node:path';
+import { claimPart, releasePart } from './part-owner.ts';
 import type { RunEnd, RunStart } from './raw-line.ts';
 
 export class RawWriter {
@@ -15,6 +16,8 @@ export class RawWriter {
     this.finalPath = finalPath;
     this.partPath = `${finalPath}.part`;
     fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+    // One writer per .part: a live one elsewhere makes this throw (exit 4).
+    claimPart(this.partPath);
     this.fd = fs.openSync(this.partPath, 'a');
   }
 
@@ -36,6 +39,7 @@ export class RawWriter {
     this.closed = true;
     fs.renameSync(this.partPath, this.finalPath);
     fsyncDir(path.dirname(this.finalPath));
+    releasePart(this.partPath);
     return this.finalPath;
   }
 
@@ -45,6 +49,7 @@ export class RawWriter {
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;
+    releasePart(this.partPath);
   }
 }
 

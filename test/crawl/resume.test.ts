@@ -150,6 +150,26 @@ describe('resume after SIGKILL', () => {
     expect(other.at(-1)).toMatchObject({ control: 'end', complete: true, records: undisturbed.length });
   });
 
+  it('a .part another live process still writes is not resumed: the crawl exits 4 and leaves it as it is', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-resume-'));
+    expect((await crawl(dir, { TRAWL_FAILPOINT: 'crawl.after-page-write@5' })).code).toBeNull();
+    const part = path.join(rawDirOf(dir), fs.readdirSync(rawDirOf(dir)).find((f) => f.endsWith('.part'))!);
+    // A live process owns it now: this test's, standing in for a run that lost its lock but still writes.
+    fs.writeFileSync(`${part}.owner`, JSON.stringify({ pid: process.pid, host: os.hostname() }));
+    const before = fs.readFileSync(part);
+    const second = await crawl(dir);
+    expect(second.code, second.stderr).toBe(EXIT.locked);
+    expect(second.stderr).toContain(`is being written by process ${process.pid}`);
+    expect(fs.readFileSync(part)).toEqual(before);
+    // Once that writer is gone, the next crawl resumes the file (an owner file of a dead process is taken over).
+    fs.writeFileSync(`${part}.owner`, JSON.stringify({ pid: 2 ** 22 + 1, host: os.hostname() }));
+    const third = await crawl(dir);
+    expect(third.code, third.stderr).toBe(EXIT.ok);
+    expect(third.stderr).toContain('resuming an unfinished run');
+    expect(records(dir)).toEqual(undisturbed);
+    expect(fs.readdirSync(rawDirOf(dir)).filter((f) => f.endsWith('.owner'))).toEqual([]);
+  });
+
   it('keeps no bodies with BODY_RETENTION_DAYS=0, and reparse says so', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-resume-'));
     expect((await crawl(dir, { BODY_RETENTION_DAYS: '0', CRAWL_MAX_PAGES: '5' })).code).toBe(EXIT.partial);

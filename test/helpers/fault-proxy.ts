@@ -7,8 +7,8 @@ export type FaultRule =
   | { kind: 'pass' }
   /** Answer 500 to matching requests; with `times`, only to the first that many. */
   | { kind: 'error'; method?: string; times?: number }
-  /** Hold matching requests this long before passing them on. */
-  | { kind: 'slow'; method?: string; delayMs: number };
+  /** Hold matching requests this long before passing them on; with `path`, only requests for it, and with `after`, not the first that many. */
+  | { kind: 'slow'; method?: string; path?: string; after?: number; delayMs: number };
 
 export interface FaultProxy {
   url: string;
@@ -46,7 +46,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       res.on('close', () => upstream.destroy());
       req.pipe(upstream);
     };
-    if (matches && rule.kind === 'slow') {
+    if (matches && rule.kind === 'slow' && (!rule.path || req.url === rule.path) && faulted++ >= (rule.after ?? 0)) {
       const timer = setTimeout(() => (timers.delete(timer), forward()), rule.delayMs);
       timers.add(timer);
     } else forward();

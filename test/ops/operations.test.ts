@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
+import pg from 'pg';
+import { startDemoServer } from '../../src/demo/demo-server.ts';
 import { runExport } from '../../src/export/run-export.ts';
 import { openTarget } from '../../src/export/targets.ts';
 import { systemClock } from '../../src/lib/clock.ts';
@@ -18,6 +20,7 @@ import { lockSpiders } from '../../src/ops/spider-lock.ts';
 import { renderCrontab } from '../../src/schedule/render-crontab.ts';
 import { cronToOnCalendar, renderSystemd } from '../../src/schedule/render-systemd.ts';
 import { parseSchedules } from '../../src/schedule/schedules.ts';
+import { readRawLines } from '../helpers/raw-files.ts';
 import { freePort, runCli } from '../helpers/run-cli.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
@@ -62,13 +65,55 @@ afterAll(async () => {
 
 describe('run', () => {
   it('exits 4 with one line when the spider is already running', async () => {
-    const locks = await lockSpiders(database.pool, ['demo_store']);
+    const locks = await lockSpiders(database.url, ['demo_store'], silentLogger);
     try {
       const r = await runCli(['run', 'demo_store', '--day', '1'], { env });
       expect(r.code).toBe(EXIT.locked);
       expect(r.stderr.trim()).toBe('trawl: demo_store is already running (another trawl run holds its lock)');
     } finally {
       await locks.release();
+    }
+  });
+
+  it('a run whose lock connection dies mid-crawl stops at once, closes its raw file incomplete, and lets the next run in', async () => {
+    // A scaled shop, so the crawl is still going when its lock's backend is terminated.
+    const shop = await startDemoServer({ day: 1, extraProducts: 80, js: false });
+    // A database, data folder and export target of its own: the tests after this one count what the demo landed.
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-lock-lost-'));
+    const own = await openTestDatabase(data);
+    const admin = new pg.Client({ connectionString: own.testDb.url });
+    await admin.connect();
+    try {
+      const runEnv = { ...env, DATABASE_URL: own.testDb.url, TRAWL_DATA_DIR: data, EXPORT_TARGET: `file://${data}/public` };
+      const running = runCli(['run', 'demo_store', '--day', '1', '--base-url', shop.baseUrl], { env: runEnv });
+      let terminated = false;
+      for (let i = 0; i < 1200 && !terminated; i++) {
+        if (shop.requests.length >= 10) {
+          const { rows } = await admin.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'trawl lock demo_store'");
+          terminated = rows.some((r) => r.ok);
+        }
+        if (!terminated) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(terminated).toBe(true);
+      const r = await running;
+      expect(r.code).toBe(EXIT.failed);
+      expect(r.stderr).toContain('lost the lock of demo_store');
+      const day = path.join(data, 'raw', 'demo_store', '2026-01-01');
+      const files = fs.readdirSync(day);
+      expect(files.filter((f) => f.endsWith('.part') || f.endsWith('.owner'))).toEqual([]);
+      const lines = readRawLines(path.join(day, files.find((f) => f.endsWith('.jsonl'))!));
+      expect(lines.filter((l) => l.control === 'end')).toHaveLength(1);
+      expect(lines.at(-1)).toMatchObject({ control: 'end', complete: false });
+      // Nothing of the stopped run went further than its crawl; the next run gets the lock.
+      const { rows } = await admin.query("SELECT step, status FROM ops.runs WHERE pipeline_id IS NOT NULL ORDER BY id DESC LIMIT 1");
+      expect(rows[0]).toMatchObject({ step: 'crawl', status: 'failed' });
+      const next = await runCli(['run', 'demo_store', '--day', '1', '--base-url', shop.baseUrl], { env: runEnv });
+      expect(next.code, next.stderr).toBe(EXIT.ok);
+    } finally {
+      await admin.end();
+      await own.database.close();
+      await own.testDb.drop();
+      await shop.close();
     }
   });
 
