@@ -238,7 +238,7 @@ export function buildProgram(): Command {
         }
         if (o.source) await checkSources(o.source, ctx.config.rawDir);
         const { runIngest } = await load.ingest();
-        const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay });
+        const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay, signal: ctx.signal });
         const rows = [
           ...s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined, status: 'ingested' })),
           ...s.quarantinedFiles.map((f) => ({ file: f.path, records: 0, 'new versions': 0, unchanged: 0, delisted: 0, quarantined: 0, status: `file quarantined: ${f.reason.slice(0, 120)}` })),

@@ -171,12 +171,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const e = parsed.data;
   const dataDir = path.resolve(cwd, e.TRAWL_DATA_DIR);
+  const exportTarget = resolveFileTarget(e.EXPORT_TARGET, cwd);
+  refuseVirtualFolder('TRAWL_DATA_DIR', dataDir);
+  if (exportTarget.startsWith('file://')) refuseVirtualFolder('EXPORT_TARGET', exportTarget.slice('file://'.length));
+  if (e.EMBEDDED_PG_DIR) refuseVirtualFolder('EMBEDDED_PG_DIR', path.resolve(cwd, e.EMBEDDED_PG_DIR));
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir,
     rawDir: path.join(dataDir, 'raw'),
     bodiesDir: path.join(dataDir, 'bodies'),
-    exportTarget: resolveFileTarget(e.EXPORT_TARGET, cwd),
+    exportTarget,
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
     exportMaxShrinkShare: e.EXPORT_MAX_SHRINK_SHARE,
     s3: {
@@ -228,6 +232,21 @@ function readSourcesFile(file: string): Record<string, Record<string, unknown>> 
     throw new UserError(`config: SOURCES_FILE ${file}: ${issue.path.join('.') || 'top level'}: ${issue.message}`, { exitCode: EXIT.usage });
   }
   return parsed.data;
+}
+
+/**
+ * Folders trawl creates must be on a real file system: under /proc, /sys or /dev, Node's recursive
+ * mkdir never ends (it spins, synchronously, deaf to SIGTERM).
+ */
+function refuseVirtualFolder(name: string, folder: string): void {
+  // Where the folder really is: its nearest existing ancestor, links followed.
+  let at = path.resolve(folder);
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  const real = path.join(fs.realpathSync(at), path.relative(at, path.resolve(folder)));
+  const top = real.split(path.sep)[1];
+  if (top === 'proc' || top === 'sys' || top === 'dev') {
+    throw new UserError(`config: ${name}=${JSON.stringify(folder)} is invalid: /${top} is a virtual file system, not a place for trawl's files`, { exitCode: EXIT.usage });
+  }
 }
 
 /** file:// targets are made absolute against the working directory so every stage agrees on one folder. */

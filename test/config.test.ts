@@ -83,4 +83,29 @@ describe('config', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it.each([
+    ['TRAWL_DATA_DIR', '/proc/trawl'],
+    ['EXPORT_TARGET', 'file:///sys/public'],
+    ['EMBEDDED_PG_DIR', '/dev/shm/../../proc/pg'],
+  ])('refuses %s on a virtual file system (where mkdir would spin): %s', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, '/srv/trawl')).toThrow(new RegExp(`${name}=.* is invalid: /(proc|sys) is a virtual file system`));
+  });
+
+  it('refuses a folder whose link leads into /proc', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-link-'));
+    try {
+      fs.symlinkSync('/proc', path.join(dir, 'data'));
+      expect(() => loadConfig({ TRAWL_DATA_DIR: path.join(dir, 'data', 'trawl') }, dir)).toThrow(/TRAWL_DATA_DIR=.* is invalid: \/proc is a virtual file system/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command whose data folder is under /proc fails at once with one line, exit 2', async () => {
+    const r = await runCli(['crawl', 'demo_store'], { env: { TRAWL_DATA_DIR: '/proc/trawl' } });
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('/proc is a virtual file system');
+  });
 });

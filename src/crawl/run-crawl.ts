@@ -123,21 +123,30 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   // Crawlee's own lines are plain text: only at trace level, so JSON logs stay JSON lines.
   crawleeLog.setLevel(log.isLevelEnabled('trace') ? LogLevel.INFO : LogLevel.OFF);
   const started = Date.now();
-  const site = spider.serve && !opts.baseUrl ? await spider.serve({ day: opts.day ?? 1, port: config.demoPort }) : undefined;
-  const baseUrl = opts.baseUrl ?? site?.baseUrl ?? spider.baseUrl;
-  const politeness: Politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };
-  const allowedHosts = new Set([...(spider.allowedDomains ?? []), new URL(baseUrl).host]);
   const maxPages = opts.maxPages ?? config.crawlMaxPages;
   const scope = opts.scope ?? resolveScope(spider, config);
-  const robots = politeness.respectRobotsTxt ? robotsPolicy({ userAgent: config.userAgent, timeoutMs: politeness.requestTimeoutSecs * 1000 }) : undefined;
-
+  // The raw file first: a failure here (a run still writing, an unwritable folder) leaves nothing open.
   const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), opts.fresh ?? false, resumeWindowHours(spider), log);
   const startedAt = journal?.startedAt ?? clock.now();
   const runId = journal?.runId ?? `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
   const rawRel = rawFileRelPath(spider.name, startedAt, runId);
   const writer = new RawWriter(path.join(config.rawDir, rawRel));
-  if (!journal) writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
-  const bodies = config.retention.bodyDays > 0 ? new BodyWriter(bodyFilePath(config.bodiesDir, rawRel)) : undefined;
+  let site: Awaited<ReturnType<NonNullable<SpiderDefinition['serve']>>> | undefined;
+  let bodies: BodyWriter | undefined;
+  try {
+    if (!journal) writer.start({ control: 'start', run_id: runId, source: spider.name, started_at: startedAt.toISOString() });
+    bodies = config.retention.bodyDays > 0 ? new BodyWriter(bodyFilePath(config.bodiesDir, rawRel)) : undefined;
+    site = spider.serve && !opts.baseUrl ? await spider.serve({ day: opts.day ?? 1, port: config.demoPort }) : undefined;
+  } catch (err) {
+    // Set aside for the next run, which resumes it.
+    writer.abandon();
+    bodies?.close();
+    throw err;
+  }
+  const baseUrl = opts.baseUrl ?? site?.baseUrl ?? spider.baseUrl;
+  const politeness: Politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };
+  const allowedHosts = new Set([...(spider.allowedDomains ?? []), new URL(baseUrl).host]);
+  const robots = politeness.respectRobotsTxt ? robotsPolicy({ userAgent: config.userAgent, timeoutMs: politeness.requestTimeoutSecs * 1000 }) : undefined;
   let bodiesWarned = false;
 
   const stats = { pages: journal?.done.size ?? 0, records: journal?.records ?? 0, invalid: journal?.invalid ?? 0, failed: 0, yieldGuard: 0, robots: 0, offSite: journal?.offDomain ?? 0, offDomain: 0, browserMissing: 0 };

@@ -22,9 +22,11 @@ export interface RunsTable {
   errors: Count;
   raw_file: string | null;
   message: string | null;
+  host: string | null;
+  pid: number | null;
 }
 
-export type RunStatus = 'running' | 'ok' | 'partial' | 'failed';
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'killed';
 
 export interface DB {
   'ops.runs': RunsTable;

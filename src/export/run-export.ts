@@ -8,7 +8,6 @@
 // whose data did not change keeps its updated_at, hence its bytes, and is not uploaded again.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
@@ -16,6 +15,7 @@ import type { Database } from '../db/database.ts';
 import { LOCK, takeLockPatiently } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
+import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import { createLimiter } from '../lib/limiter.ts';
@@ -81,7 +81,8 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const client = await opts.database.pool.connect();
   const progress = startProgress({ label: 'export', log: opts.log });
   // Big list bodies, the new manifest and the aliases to write wait here, not in memory.
-  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-export-'));
+  sweepStaleTempFolders('export', opts.log);
+  const tmpDir = makeTempFolder('export');
   const files = new ManifestWriter(tmpDir);
   const aliases = new AliasList(tmpDir);
   try {

@@ -96,7 +96,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
   const sources = opts.spiders.map((s) => s.name);
   failpoint('pipeline.before-ingest');
   checkLock();
-  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, sources, pipelineId });
+  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, sources, pipelineId, signal: opts.signal });
   for (const c of ingest.collapsed) {
     await sendAlert(config.alertWebhookUrl, { kind: 'collapsed', spider: c.file.split('/')[0] ?? null, message: `crawl record count collapsed in ${c.file} [${c.partition}]: nothing delisted` }, log);
   }

@@ -66,6 +66,8 @@ export interface IngestFileOptions {
   log: Logger;
   /** Where a ledgered raw file (a crawl overlapping this one) can be read again; default: under rawDir. */
   locateRawFile?: LocateRawFile;
+  /** `ingestFiles` starts no further file once this aborts (each file lands whole or not at all). */
+  signal?: AbortSignal;
 }
 
 /** Refuses to compare hashes made by another canonical form than this code's. */
@@ -144,8 +146,13 @@ export async function ingestFiles(
     opts.log.warn({ file: path, reason }, 'raw file quarantined: it cannot be ingested; the next files go on (`trawl quarantine retry` tries it again)');
     onPoison({ path, reason });
   };
+  let stoppedAt: number | undefined;
   try {
-    for (const file of files) {
+    for (const [i, file] of files.entries()) {
+      if (opts.signal?.aborted) {
+        stoppedAt = i;
+        break;
+      }
       let staged: StagedFile | IngestFileResult;
       try {
         staged = await stageFile({ ...opts, file });
@@ -170,6 +177,9 @@ export async function ingestFiles(
     await Promise.all(applying);
   }
   if (failed) throw failed.err;
+  if (stoppedAt !== undefined) {
+    throw new Error(`ingest stopped (${messageOf(opts.signal!.reason)}) before ${files.length - stoppedAt} of ${files.length} file(s); those before it landed whole, the rest are left for the next ingest`);
+  }
 }
 
 /** The path a file is ledgered under: given (a landing object), else relative to the raw folder. */

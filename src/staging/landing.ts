@@ -2,13 +2,12 @@
 // (plain or gzip JSON lines). Each object is ingested once, recorded in the ledger by key and ETag;
 // an unreadable file is quarantined as a whole with its reason and the others go on.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { processAlive } from '../lib/process-alive.ts';
+import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
@@ -30,9 +29,9 @@ export async function ingestFromBucket(opts: {
   const { bucket, prefix } = parseS3Url(opts.url);
   const s3 = createS3Client(opts.config);
   const result: LandingResult = { files: [], quarantinedFiles: [] };
-  sweepStaleTempFolders(os.tmpdir(), opts.log);
+  sweepStaleTempFolders('landing', opts.log);
   // The folder names its process: a later ingest removes it if this one is killed.
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
+  const tmp = makeTempFolder('landing');
   // A crawl overlapping an object is read again: a trawl crawl from the raw folder, another object
   // from its bucket (into the temp folder, removed with it).
   const underRawDir = locateUnder(opts.config.rawDir);
@@ -87,32 +86,6 @@ export async function ingestFromBucket(opts: {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return result;
-}
-
-const TEMP_PREFIX = 'trawl-landing-';
-
-/**
- * Removes landing temp folders that killed ingests left: only trawl's own (by name), only when the
- * process the name gives is gone, or, for a name without a process, when a day old.
- */
-function sweepStaleTempFolders(dir: string, log: Logger): void {
-  for (const name of fs.readdirSync(dir)) {
-    if (!name.startsWith(TEMP_PREFIX)) continue;
-    const pid = /^trawl-landing-(\d+)-/.exec(name)?.[1];
-    const folder = path.join(dir, name);
-    let stale: boolean;
-    if (pid) stale = !processAlive(Number(pid));
-    else {
-      try {
-        stale = Date.now() - fs.statSync(folder).mtimeMs > 86_400_000;
-      } catch {
-        continue;
-      }
-    }
-    if (!stale) continue;
-    fs.rmSync(folder, { recursive: true, force: true });
-    log.info({ folder }, 'removed a landing temp folder a killed ingest left');
-  }
 }
 
 /**

@@ -20,6 +20,8 @@ export interface IngestOptions {
   /** Re-ingest exactly these files, from their first line. */
   replay?: string[];
   pipelineId?: string | null;
+  /** Stops after the files being applied: no further file starts. */
+  signal?: AbortSignal;
 }
 
 export interface IngestSummary {
@@ -46,7 +48,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const runId = await openRun(opts.database.db, 'ingest', spider, opts.pipelineId ?? null);
   const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [], quarantinedFiles: [], skippedQuarantinedFiles: [] };
   try {
-    const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log };
+    const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log, signal: opts.signal };
     // A file quarantined whole by an earlier pass waits for `trawl quarantine retry`.
     const rels = files.map((f) => path.relative(opts.rawDir, f));
     const passedOver = await quarantinedPaths(opts.database.pool, rels);

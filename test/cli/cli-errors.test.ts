@@ -1,5 +1,6 @@
 // Bad inputs end with one line naming the problem and a non-zero exit code; nothing landed is lost.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -37,6 +38,20 @@ const oneLine = (stderr: string) => {
 };
 
 describe('trawl CLI errors', () => {
+  it('a crawl that fails before its main loop (its data folder is a file) exits with one line, its demo site never started', async () => {
+    const file = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(file, '');
+    const port = await freePort();
+    const r = await runCli(['crawl', 'demo_store'], { env: { ...env, TRAWL_DATA_DIR: file, DEMO_PORT: String(port) } });
+    expect(r.code).toBe(EXIT.failed);
+    expect(oneLine(r.stderr)).toMatch(/^trawl: ENOTDIR: not a directory/);
+    // The port is free: nothing of the crawl is left holding it.
+    await new Promise<void>((resolve, reject) => {
+      const probe = net.createServer().once('error', reject);
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  });
+
   it('--help names the commands and the environment variables', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);

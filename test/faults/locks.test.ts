@@ -1,10 +1,12 @@
 // Locks that hold and waits that end: `etl --full` never blocks the marts' readers, even behind an
 // analyst's open transaction, and a command waiting for a lock stops within seconds on SIGTERM.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
+import { writeRawFile } from '../helpers/raw-files.ts';
 import { BIN, cliEnv } from '../helpers/run-cli.ts';
 import { dropWorld, newWorld, runDay, worldEnv, type World } from './lib/fault-world.ts';
 
@@ -98,6 +100,36 @@ describe('locks and waits', () => {
     } finally {
       cmd.child.kill('SIGKILL');
       await other.end();
+    }
+  });
+
+  it('ingest stops on SIGTERM after the files it is applying; the next ingest lands the rest', async () => {
+    const dir = path.join(w.dir, 'data', 'raw');
+    // Forty small files of a new source, a minute apart.
+    const files = Array.from({ length: 40 }, (_, i) =>
+      writeRawFile(dir, 'stopshop', Array.from({ length: 50 }, (__, k) => ({ key: `s:${k}`, at: new Date(Date.UTC(2026, 1, 1, 0, i)).toISOString(), data: { amount: i * 100 + k } }))),
+    );
+    const cmd = start(['ingest', '--source', 'stopshop']);
+    try {
+      await until(() => cmd.stderr().includes('raw file ingested'), 'a first file to land');
+      cmd.child.kill('SIGTERM');
+      const r = await cmd.closed;
+      expect(r.code).toBe(EXIT.failed);
+      expect(r.stderr).toMatch(/trawl: ingest stopped \(stopped by SIGTERM\) before \d+ of 40 file\(s\)/);
+    } finally {
+      cmd.child.kill('SIGKILL');
+    }
+    const c = await client();
+    try {
+      const landed = (await c.query("SELECT count(*)::int AS n FROM staging.raw_files WHERE path LIKE 'stopshop/%' AND bytes_ingested > 0")).rows[0].n as number;
+      expect(landed).toBeGreaterThan(0);
+      expect(landed).toBeLessThan(files.length);
+      const again = start(['ingest', '--source', 'stopshop']);
+      expect((await again.closed).code).toBe(EXIT.ok);
+      const versions = (await c.query("SELECT count(*)::int AS n FROM staging.versions WHERE source = 'stopshop'")).rows[0].n as number;
+      expect(versions).toBe(40 * 50);
+    } finally {
+      await c.end();
     }
   });
 });

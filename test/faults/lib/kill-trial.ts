@@ -64,14 +64,23 @@ export async function killTrial(setup: FaultSetup, kp: KillPoint, n: number): Pr
   try {
     const baseRuns = await withDatabase(w, async (db) => Number((await db.pool.query('SELECT max(id) AS m FROM ops.runs')).rows[0].m));
     const spec = kp.hits ? `${kp.point}@${n}` : kp.point;
-    const killed = await runDay(w, setup.server, 2, { TRAWL_FAILPOINT: spec });
+    // A temp folder of the trial's own, to see what the killed run left there.
+    const tmp = path.join(w.dir, 'tmp');
+    fs.mkdirSync(tmp);
+    const killed = await runDay(w, setup.server, 2, { TRAWL_FAILPOINT: spec, TMPDIR: tmp });
     expect(killed.code, `not killed at ${spec}: ${killed.stderr}`).toBeNull();
     expect(killed.stderr).toContain(`failpoint ${kp.point}@${kp.hits ? n : 1}: SIGKILL`);
     const observed = await observe(w, n, baseRuns);
     kp.midWork(observed, setup);
 
-    const again = await runDay(w, setup.server, 2);
+    const again = await runDay(w, setup.server, 2, { TMPDIR: tmp });
     expect(again.code, again.stderr).toBe(0);
+    // The re-run marked the killed run's open steps 'killed', and removed its temp folders.
+    const marked = await withDatabase(w, async (db) =>
+      (await db.pool.query<{ r: string }>(`SELECT step || ':' || status AS r FROM ops.runs WHERE id > $1 ORDER BY id LIMIT $2`, [baseRuns, observed.runs.length])).rows.map((r) => r.r),
+    );
+    expect(marked).toEqual(observed.runs.map((r) => r.replace(/:running$/, ':killed')));
+    expect(fs.readdirSync(tmp).filter((name) => /^trawl-(export|landing)-/.test(name))).toEqual([]);
     const after = await stateOf(w);
     expect(after.versions).toEqual(setup.expected.versions);
     expect(after.quarantine).toEqual(setup.expected.quarantine);
