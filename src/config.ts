@@ -141,7 +141,6 @@ export interface Config {
   projectRoot: string;
 }
 
-/** Reads and validates the environment. A bad value throws one line naming the variable. */
 /**
  * The environment a command runs with: the process's, and beneath it `.env` in the working folder
  * when there is one (a variable set in the real environment wins, even set empty).
@@ -158,6 +157,7 @@ export function environmentWithDotEnv(env: NodeJS.ProcessEnv = process.env, cwd 
   return { ...util.parseEnv(text), ...env };
 }
 
+/** Reads and validates the environment. A bad value throws one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings count as unset, as they do in most .env conventions.
   const input = Object.fromEntries(

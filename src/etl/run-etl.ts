@@ -96,6 +96,8 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     if (opts.full) await client.query(sqlQuery('etl/full-rebuild.sql', 'empty_core'));
     await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full_build', [from, opts.full === true]);
     for (const step of steps) {
+      // A stop between two statements has nothing to cancel: it ends the ETL here.
+      if (opts.signal?.aborted) throw new Error(`etl stopped before ${step} (${messageOf(opts.signal.reason)}): rolled back, the watermark stays`);
       const t = Date.now();
       try {
         await client.query(fs.readFileSync(path.join(ETL_DIR, step), 'utf8'));
