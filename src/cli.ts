@@ -27,6 +27,7 @@ const load = {
   ingest: () => import('./staging/run-ingest.ts'),
   landing: () => import('./staging/landing.ts'),
   quarantine: () => import('./staging/quarantine.ts'),
+  overlappingSightings: () => import('./staging/overlapping-sightings.ts'),
   poisonFiles: () => import('./staging/poison-file.ts'),
   rehash: () => import('./staging/rehash.ts'),
   schedules: () => import('./schedule/schedules.ts'),
@@ -275,7 +276,8 @@ export function buildProgram(): Command {
       act({}, async (ctx) => {
         const spiders = await (await load.registry()).loadSpiders();
         const pool = (await ctx.database()).pool;
-        const r = await (await load.quarantine()).retryQuarantine(pool, spiders);
+        const { locateUnder } = await load.overlappingSightings();
+        const r = await (await load.quarantine()).retryQuarantine(pool, spiders, locateUnder(ctx.config.rawDir), ctx.log);
         const files = await (await load.poisonFiles()).clearQuarantinedFiles(pool);
         process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined; ${files} quarantined file(s) will be tried again by the next ingest\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;

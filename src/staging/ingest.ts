@@ -24,7 +24,7 @@ import { isInsideRawDir } from '../raw/list-raw-files.ts';
 import { PoisonFileError, poisonReason, quarantineFile } from './poison-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
-import { locateUnder, resolveOverlappingSightings, type DecisionTimes, type LocateRawFile } from './overlapping-sightings.ts';
+import { decisionTimesOf, locateUnder, resolveOverlappingSightings, type LocateRawFile } from './overlapping-sightings.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 const COPY_FIRST_VERSIONS = `COPY staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
@@ -385,7 +385,7 @@ async function applyStaged(staged: StagedFile): Promise<IngestFileResult> {
     if (!staged.firstCrawl) {
       await checkHashVersion(client);
       const locate = opts.locateRawFile ?? locateUnder(opts.rawDir);
-      await resolveOverlappingSightings(client, id, decisionTimes(staged.batch.keys, trailer), locate, opts.log);
+      await resolveOverlappingSightings(client, id, decisionTimesOf(staged.batch.keys, trailer), locate, opts.log);
     }
     lap('lock');
     if (staged.invalidLines > 0) {
@@ -442,29 +442,6 @@ async function without<T>(client: pg.PoolClient, method: 'seqscan' | 'nestloop',
   const result = await statement();
   await client.query("SELECT set_config($1, 'on', true)", [`enable_${method}`]);
   return result;
-}
-
-/**
- * The times a file decides at, per source: its records' observations, and a complete crawl's start
- * (it delists what was last seen before then).
- */
-function decisionTimes(keys: BatchKeys, trailer: RunEnd | undefined): DecisionTimes {
-  const times: DecisionTimes = { first: { sources: [], at: [] }, last: { sources: [], at: [] } };
-  const add = (to: { sources: string[]; at: string[] }, source: string, at: string[]) => {
-    for (const a of at) {
-      to.sources.push(source);
-      to.at.push(a);
-    }
-  };
-  for (const source of new Set(keys.kindsOfRecord().sources)) {
-    add(times.first, source, keys.firstObserved(source).at);
-    add(times.last, source, keys.lastObserved(source).at);
-  }
-  if (trailer?.complete) {
-    add(times.first, trailer.source, [trailer.started_at]);
-    add(times.last, trailer.source, [trailer.started_at]);
-  }
-  return times;
 }
 
 /** Records into `timings` the milliseconds since the previous lap (or the start) under each name. */

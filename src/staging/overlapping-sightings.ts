@@ -14,10 +14,11 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { sqlQuery } from '../db/sql-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isInsideRawDir } from '../raw/list-raw-files.ts';
-import { readRawRecord } from '../raw/raw-line.ts';
+import { readRawRecord, type RunEnd } from '../raw/raw-line.ts';
 import { readLines } from '../raw/read-lines.ts';
 import { canonicalKey } from '../raw/record-limits.ts';
 import { copyRow } from '../db/copy-text.ts';
+import type { BatchKeys } from './batch-keys.ts';
 
 const Q = (name: string) => sqlQuery('staging/overlap.sql', name);
 
@@ -37,6 +38,29 @@ export function locateUnder(rawDir: string): LocateRawFile {
 export interface DecisionTimes {
   first: { sources: string[]; at: string[] };
   last: { sources: string[]; at: string[] };
+}
+
+/**
+ * The times a file decides at, per source: its records' observations, and a complete crawl's start
+ * (it delists what was last seen before then).
+ */
+export function decisionTimesOf(keys: BatchKeys, trailer: RunEnd | undefined): DecisionTimes {
+  const times: DecisionTimes = { first: { sources: [], at: [] }, last: { sources: [], at: [] } };
+  const add = (to: { sources: string[]; at: string[] }, source: string, at: string[]) => {
+    for (const a of at) {
+      to.sources.push(source);
+      to.at.push(a);
+    }
+  };
+  for (const source of new Set(keys.kindsOfRecord().sources)) {
+    add(times.first, source, keys.firstObserved(source).at);
+    add(times.last, source, keys.lastObserved(source).at);
+  }
+  if (trailer?.complete) {
+    add(times.first, trailer.source, [trailer.started_at]);
+    add(times.last, trailer.source, [trailer.started_at]);
+  }
+  return times;
 }
 
 export interface OverlapResult {

@@ -9,7 +9,9 @@ import { sqlQuery } from '../db/sql-file.ts';
 import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 import { isLineRefusal } from '../raw/read-lines.ts';
+import type { Logger } from '../lib/logger.ts';
 import { applyIncoming, checkHashVersion, COPY_INCOMING, nextApplySeq, toIncomingRow } from './ingest.ts';
+import { decisionTimesOf, resolveOverlappingSightings, type LocateRawFile } from './overlapping-sightings.ts';
 
 export interface QuarantineRow {
   id: number;
@@ -42,7 +44,8 @@ export interface RetryResult {
   newVersions: number;
 }
 
-export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, SpiderDefinition>): Promise<RetryResult> {
+/** `locate`: where the raw files of crawls overlapping a retried line are read again (staging/overlapping-sightings.ts). */
+export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, SpiderDefinition>, locate: LocateRawFile, log: Logger): Promise<RetryResult> {
   const result: RetryResult = { retried: 0, landed: 0, stillQuarantined: 0, newVersions: 0 };
   const files = await pool.query<{ raw_file_id: number }>(
     'SELECT DISTINCT raw_file_id FROM staging.quarantine WHERE resolved_at IS NULL ORDER BY raw_file_id',
@@ -76,6 +79,7 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
       }
       await client.query(sqlQuery('staging/ingest.sql', 'create_incoming'));
       await pipeline(Readable.from(copy.length ? [copy.join('')] : []), client.query(copyFrom(COPY_INCOMING)));
+      await resolveOverlappingSightings(client, Number(fileId), decisionTimesOf(keys, undefined), locate, log);
       const applied = await applyIncoming(client, Number(fileId), { records: landed.length, keys }, await nextApplySeq(client), undefined);
       await client.query('UPDATE staging.quarantine SET resolved_at = now(), retried_at = now() WHERE id = ANY($1)', [landed]);
       for (const s of still) await client.query('UPDATE staging.quarantine SET reason = $2, retried_at = now() WHERE id = $1', [s.id, s.reason]);

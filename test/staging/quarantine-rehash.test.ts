@@ -8,6 +8,7 @@ import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import type { SpiderDefinition } from '../../src/spiders/define-spider.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
+import { locateUnder } from '../../src/staging/overlapping-sightings.ts';
 import { listQuarantine, retryQuarantine } from '../../src/staging/quarantine.ts';
 import { rehashStaging } from '../../src/staging/rehash.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
@@ -52,7 +53,7 @@ describe('quarantine retry', () => {
     expect(before.map((q) => [q.key, q.raw_line])).toEqual([['shop:a', 2], ['shop:b', 3]]);
     expect(before[0]!.reason).toMatch(/Unrecognized key.*currency/);
 
-    const retried = await retryQuarantine(database.pool, shopSpider(fixed));
+    const retried = await retryQuarantine(database.pool, shopSpider(fixed), locateUnder(rawDir), silentLogger);
     expect(retried).toEqual({ retried: 2, landed: 1, stillQuarantined: 1, newVersions: 1 });
     const after = await listQuarantine(database.pool);
     expect(after.map((q) => q.key)).toEqual(['shop:b']);
@@ -61,7 +62,22 @@ describe('quarantine retry', () => {
     // Lineage and observation time are those of the original line.
     expect(rows).toEqual([{ raw_line: 2, valid_from: new Date(T(1)) }]);
     // Nothing changes on a second retry of what stays invalid.
-    expect(await retryQuarantine(database.pool, shopSpider(fixed))).toMatchObject({ landed: 0, stillQuarantined: 1 });
+    expect(await retryQuarantine(database.pool, shopSpider(fixed), locateUnder(rawDir), silentLogger)).toMatchObject({ landed: 0, stillQuarantined: 1 });
+  });
+
+  it("lands a retried record observed inside another complete crawl's window as the real times say", async () => {
+    const ingest = (file: string, spiders: Map<string, SpiderDefinition>) =>
+      ingestFile({ pool: database.pool, rawDir, file, spiders, delistMaxMissingShare: 0.5, log: silentLogger });
+    const at = (h: number, m = 0) => new Date(Date.UTC(2026, 0, 21, h, m)).toISOString();
+    const record = (id: string, amount: number, extra = {}) => ({ key: `shop:${id}`, data: { id, amount, ...extra } });
+    await ingest(writeRawFile(rawDir, 'shop', [{ ...record('f', 100), at: T(20) }, { ...record('g', 1), at: T(20) }], { complete: true, startedAt: T(20) }), shopSpider(fixed));
+    // A complete crawl 06:00-10:00 saw f unchanged at 06:01.
+    await ingest(writeRawFile(rawDir, 'shop', [{ ...record('f', 100), at: at(6, 1) }, { ...record('g', 1), at: at(10) }], { complete: true, startedAt: at(6) }), shopSpider(fixed));
+    // Another crawl saw f at 80 at 08:05, refused by the schema of the day.
+    expect(await ingest(writeRawFile(rawDir, 'shop', [{ ...record('f', 80, { currency: 'USD' }), at: at(8, 5) }]), shopSpider(strict))).toMatchObject({ quarantined: 1 });
+    expect(await retryQuarantine(database.pool, shopSpider(fixed), locateUnder(rawDir), silentLogger)).toMatchObject({ landed: 1, newVersions: 1 });
+    const { rows } = await database.pool.query(`SELECT valid_from, data->'amount' AS amount FROM staging.versions WHERE key = 'shop:f' ORDER BY version`);
+    expect(rows).toEqual([{ valid_from: new Date(T(20)), amount: 100 }, { valid_from: new Date(at(8, 5)), amount: 80 }]);
   });
 
   it('lands a changed record that a complete crawl quarantined, though that crawl saw its key', async () => {
@@ -75,7 +91,7 @@ describe('quarantine retry', () => {
     await ingest(day(11, 100), shopSpider(fixed));
     // Day 12's crawl is complete and sees both keys, but d's changed record is refused.
     expect(await ingest(day(12, 90), shopSpider(strict))).toMatchObject({ quarantined: 1, delisted: 0 });
-    expect(await retryQuarantine(database.pool, shopSpider(fixed))).toMatchObject({ landed: 1, newVersions: 1 });
+    expect(await retryQuarantine(database.pool, shopSpider(fixed), locateUnder(rawDir), silentLogger)).toMatchObject({ landed: 1, newVersions: 1 });
     const { rows } = await database.pool.query(`SELECT version, valid_from, data->'amount' AS amount FROM staging.versions WHERE key = 'shop:d' ORDER BY version`);
     expect(rows).toEqual([{ version: 1, valid_from: new Date(T(11)), amount: 100 }, { version: 2, valid_from: new Date(T(12)), amount: 90 }]);
   });
