@@ -351,3 +351,13 @@ ON CONFLICT (source, partition) DO UPDATE
 SET seen_at = EXCLUDED.seen_at, window_start = EXCLUDED.window_start, apply_seq = EXCLUDED.apply_seq,
     raw_file_id = EXCLUDED.raw_file_id, exact = false
 WHERE staging.partition_sightings.seen_at < EXCLUDED.seen_at
+
+-- name: copy_incoming
+-- The columns of `incoming` in the order src/staging/incoming-row.ts writes its COPY rows.
+COPY incoming (raw_line, line_start, line_end, source, entity, key, key_hash, seen_before, partition, observed_at, hash, data,
+               source_fields, volatile, run_id, reason, line) FROM STDIN
+
+-- name: copy_first_versions
+-- A first crawl's records straight into versions, in the order src/staging/incoming-row.ts writes them.
+COPY staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
+                       valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id) FROM STDIN

@@ -22,7 +22,7 @@ import { claimPart, releasePart } from '../raw/part-owner.ts';
 import { RawWriter } from '../raw/raw-writer.ts';
 import { BodyWriter, bodyFilePath } from './body-store.ts';
 import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
-import { YieldGuardError } from './crawl-errors.ts';
+import { BodyTooLargeError, BudgetReachedError, errorOfClass, OffDomainRedirectError, YieldGuardError } from './crawl-errors.ts';
 import { robotsPolicy } from './robots.ts';
 import { runRoute, type RouteOutput } from './run-route.ts';
 import {
@@ -77,9 +77,6 @@ export interface CrawlResult {
   durationMs: number;
 }
 
-const OFF_DOMAIN = 'redirect outside the allowed domains';
-const BUDGET_REACHED = 'page budget of this run reached';
-const TOO_LARGE = 'response body over the size limit';
 /**
  * An unfinished run younger than this is resumed; an older one is closed as incomplete and a new run
  * starts. A spider whose full crawl takes longer (expectedCrawlHours) gets twice its crawl time.
@@ -277,7 +274,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const takeBudget = (request: { noRetry: boolean }) => {
     if (fetchesStarted >= maxPages) {
       request.noRetry = true;
-      throw new Error(BUDGET_REACHED);
+      throw new BudgetReachedError();
     }
     fetchesStarted++;
   };
@@ -302,11 +299,11 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     // robots.txt is checked when a request is queued (src/crawl/robots.ts), with trawl's User-Agent.
     respectRobotsTxtFile: false,
     failedRequestHandler: ({ request }: { request: { url: string } }, error: Error) => {
-      if (error.message === BUDGET_REACHED) {
+      if (errorOfClass(error, BudgetReachedError)) {
         budgetSkipped++;
         return;
       }
-      if (error.message.includes(OFF_DOMAIN)) {
+      if (errorOfClass(error, OffDomainRedirectError)) {
         stats.offDomain++;
         log.warn({ url: request.url, err: error.message }, 'redirect outside the allowed domains refused');
         return;
@@ -319,9 +316,9 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     // Before each retry: an off-domain redirect is final; otherwise wait as the server asks
     // (Retry-After on 429/503) or back off exponentially.
     errorHandler: async ({ request, response }: { request: { url: string; retryCount: number; noRetry: boolean }; response?: unknown }, error: Error) => {
-      if (error.message === BUDGET_REACHED || error instanceof YieldGuardError) return;
+      if (errorOfClass(error, BudgetReachedError) || error instanceof YieldGuardError) return;
       // Final at once; counted when the request fails (also with no retries, where this never runs).
-      if (error.message.includes(OFF_DOMAIN)) {
+      if (errorOfClass(error, OffDomainRedirectError)) {
         request.noRetry = true;
         return;
       }
@@ -336,7 +333,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   /** got refuses, before following it, a redirect to a host outside the allowed domains. */
   const refuseOffDomainRedirect = (options: { url?: URL | string }) => {
     const host = new URL(String(options.url)).host;
-    if (!allowedHosts.has(host)) throw new Error(`${OFF_DOMAIN}: ${host}`);
+    if (!allowedHosts.has(host)) throw new OffDomainRedirectError(host);
   };
   const gotHook = async ({ request }: { request: { url: string; noRetry: boolean } }, gotOptions: OptionsInit) => {
     takeBudget(request);
@@ -355,13 +352,13 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
     const declared = Number(stream.headers?.['content-length'] ?? 0);
     if (declared > max) {
       request.noRetry = true;
-      throw new Error(`${TOO_LARGE}: ${declared} bytes declared, the limit is ${max}`);
+      throw new BodyTooLargeError(`${declared} bytes declared, the limit is ${max}`);
     }
     // got's progress event, not 'data': listening must not start the stream flowing before Crawlee reads it.
     stream.on('downloadProgress', ({ transferred }: { transferred: number }) => {
       if (transferred <= max) return;
       request.noRetry = true;
-      stream.destroy(new Error(`${TOO_LARGE}: more than ${max} bytes`));
+      stream.destroy(new BodyTooLargeError(`more than ${max} bytes`));
     });
   };
 

@@ -98,11 +98,11 @@ async function queueCatchUp(boss: PgBoss, database: Database, s: Schedule, log: 
   }
 }
 
-/** The latest tick, if it passed with no crawl of the spider since (workers were all down). */
+/** The latest tick, if it passed with no crawl of the spider since (workers were all down); a crawl that was killed counts, as its job is retried. */
 async function missedTick(database: Database, s: Schedule, now: Date): Promise<Date | undefined> {
   const tick = previousTick(s, now);
   const { rows } = await database.pool.query<{ last: Date | null }>(
-    `SELECT max(started_at) AS last FROM ops.runs WHERE step = 'crawl' AND spider = $1 AND status IN ('ok', 'partial', 'running')`,
+    `SELECT max(started_at) AS last FROM ops.runs WHERE step = 'crawl' AND spider = $1 AND status IN ('ok', 'partial', 'running', 'killed')`,
     [s.spider],
   );
   return rows[0]!.last === null || rows[0]!.last < tick ? tick : undefined;

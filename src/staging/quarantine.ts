@@ -10,7 +10,8 @@ import type { SpiderDefinition } from '../spiders/define-spider.ts';
 import { BatchKeys } from './batch-keys.ts';
 import { isLineRefusal } from '../raw/read-lines.ts';
 import type { Logger } from '../lib/logger.ts';
-import { applyIncoming, checkHashVersion, COPY_INCOMING, nextApplySeq, toIncomingRow } from './ingest.ts';
+import { applyIncoming, checkHashVersion, nextApplySeq } from './change-detection.ts';
+import { COPY_INCOMING, toIncomingRow } from './incoming-row.ts';
 import { decisionTimesOf, resolveOverlappingSightings, type LocateRawFile } from './overlapping-sightings.ts';
 
 export interface QuarantineRow {

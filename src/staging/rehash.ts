@@ -9,7 +9,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LOCK } from '../db/locks.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { copyRow } from '../db/copy-text.ts';
-import { DELISTED_HASH } from './ingest.ts';
+import { DELISTED_HASH } from './run-end.ts';
 
 export async function rehashStaging(pool: pg.Pool): Promise<{ versions: number; from: number; to: number }> {
   const client = await pool.connect();

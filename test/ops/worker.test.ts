@@ -18,7 +18,9 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trawl-worker-'));
   testDb = await createTestDatabase();
   // A tick that never comes during the test: the run is the catch-up for the tick missed before it.
-  fs.writeFileSync(path.join(dir, 'schedules.json'), JSON.stringify({ demo_store: { cron: '0 6 * * *', timezone: 'UTC', timeout_minutes: 0.15 } }));
+  // A killed worker's job expires after 30 s: long enough for a whole run on a busy machine (a run
+  // that outlived it would be retried as if its worker had died), short enough to wait for.
+  fs.writeFileSync(path.join(dir, 'schedules.json'), JSON.stringify({ demo_store: { cron: '0 6 * * *', timezone: 'UTC', timeout_minutes: 0.5 } }));
   env = {
     DATABASE_URL: testDb.url,
     TRAWL_DATA_DIR: path.join(dir, 'data'),
@@ -81,7 +83,8 @@ describe('trawl worker', () => {
     expect(await query(`SELECT count(*)::int AS n FROM staging.versions`)).toEqual([{ n: 0 }]);
 
     const b = startWorker();
-    await until('the retried run to export', async () => (await query(`SELECT 1 FROM ops.runs WHERE step = 'export' AND status = 'ok'`)).length > 0, 90_000);
+    // The job is done when pg-boss says so, after the run's export (and before B stops).
+    await until('the retried job to complete', async () => (await query(`SELECT 1 FROM pgboss.job WHERE name = 'trawl-run-demo_store' AND state = 'completed'`)).length > 0, 150_000);
     // B saw A's crawl of the missed tick and queued no catch-up of its own: one retry, one export.
     expect(b.log()).not.toContain('missed a scheduled run');
     b.child.kill('SIGTERM');
@@ -92,7 +95,8 @@ describe('trawl worker', () => {
     expect(await query(`SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions`)).toEqual([{ n: 24, d: 24 }]);
     const jobs = await query(`SELECT state, retry_count FROM pgboss.job WHERE name = 'trawl-run-demo_store' ORDER BY created_on`);
     expect(jobs).toEqual([{ state: 'completed', retry_count: 1 }]);
-  });
+    // Waits for the job to expire (30 s) and a whole run on a busy machine.
+  }, 240_000);
 
   it('two workers started together queue one run for a missed tick', async () => {
     await query(`TRUNCATE pgboss.job, ops.runs`);
