@@ -82,7 +82,7 @@ describe('Postgres failures', () => {
     const exited = new Promise<number | null>((r) => ingest.on('close', r));
     // Restart once the COPY is streaming (a first crawl's file goes straight into staging.versions).
     for (;;) {
-      const copying = await query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'COPY staging.versions%' AND state = 'active'`).catch(() => []);
+      const copying = await query(`SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%COPY staging.versions (%' AND state = 'active'`).catch(() => []);
       if (copying.length > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
