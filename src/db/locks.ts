@@ -6,7 +6,9 @@
 // (quarantine retry, rehash) hold STAGING_WRITE exclusively. The ETL takes it exclusively only to
 // take its snapshot: then no writer is in flight, every version id the snapshot shows is committed,
 // and every id still to come is higher, so the watermark never skips one.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import type { Logger } from '../lib/logger.ts';
 
 export const LOCK = {
   stagingWrite: 7_401_001,
@@ -50,12 +52,12 @@ export class LockWaitStoppedError extends Error {
  * Runs `statement` (which takes a session lock) with a lock timeout, again and again with growing
  * pauses while another holder keeps the lock: never queued for long (a queued lock request blocks
  * every later one behind it), and a stop signal ends the wait within seconds. `what` names the lock
- * for the log and the error.
+ * in the log, which says the command waits (first attempt, then every tenth), and in the error.
  */
 export async function takeLockPatiently(
   client: pg.ClientBase,
   statement: { text: string; values?: unknown[] },
-  opts: { what: string; signal?: AbortSignal; onWait?: (attempt: number) => void },
+  opts: { what: string; log: Logger; signal?: AbortSignal },
 ): Promise<void> {
   await client.query("SELECT set_config('lock_timeout', $1, false)", [`${LOCK_ATTEMPT_MS}ms`]);
   try {
@@ -68,23 +70,11 @@ export async function takeLockPatiently(
         // 55P03: lock_not_available, the attempt timed out.
         if ((err as { code?: string }).code !== '55P03') throw err;
       }
-      opts.onWait?.(attempt);
-      await pause(Math.min(LOCK_PAUSE_MAX_MS, LOCK_PAUSE_MS * 2 ** (attempt - 1)), opts.signal);
+      if (attempt === 1 || attempt % 10 === 0) opts.log.info({ attempt }, `waiting for ${opts.what}`);
+      // An abort ends the pause early; the loop then throws.
+      await sleep(Math.min(LOCK_PAUSE_MAX_MS, LOCK_PAUSE_MS * 2 ** (attempt - 1)), undefined, { signal: opts.signal }).catch(() => undefined);
     }
   } finally {
     await client.query("SELECT set_config('lock_timeout', '0', false)").catch(() => undefined);
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -77,15 +77,12 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   // A stop cancels the statement running now: the transaction then fails and rolls back.
   const cancel = () => void opts.database.pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
   opts.signal?.addEventListener('abort', cancel, { once: true });
-  const onWait = (what: string) => (attempt: number) => {
-    if (attempt === 1 || attempt % 10 === 0) opts.log.info({ attempt }, `etl: waiting for ${what}`);
-  };
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.etl] }, { what: 'the ETL lock (another ETL runs)', signal: opts.signal, onWait: onWait('another ETL') });
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.etl] }, { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
     // Writers of different sources commit side by side, so ids need not commit in order: the
     // snapshot is taken while no writer is in flight, and every id after it will be higher.
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.stagingWrite] }, { what: 'staging writers to finish', signal: opts.signal, onWait: onWait('staging writers') });
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.stagingWrite] }, { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK.stagingWrite]);

@@ -87,11 +87,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const aliases = new AliasList(tmpDir);
   try {
     await opts.target.check();
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.export] }, {
-      what: 'the export lock (another export runs)',
-      signal: opts.signal,
-      onWait: (attempt) => (attempt === 1 || attempt % 10 === 0) && opts.log.info({ attempt }, 'export: waiting for another export'),
-    });
+    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.export] }, { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
