@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { runCrawl } from '../src/crawl/run-crawl.ts';
 import { fixedClock } from '../src/lib/clock.ts';
 import { silentLogger } from '../src/lib/logger.ts';
-import demoStore, { demoOffers, parseDemoProductPage } from '../src/spiders/demo-store.ts';
+import demoStore, { demoOffers, parseDemoProductPage } from '../src/spiders/demo-store/demo-store.ts';
 
 const [mode, baseUrl, concurrencyArg, dataDir] = process.argv.slice(2) as [string, string, string, string];
 const concurrency = Number(concurrencyArg);

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDemoServer } from '../src/demo/demo-server.ts';
-import demoStore from '../src/spiders/demo-store.ts';
+import { startDemoServer } from '../src/spiders/demo-store/demo-server.ts';
+import demoStore from '../src/spiders/demo-store/demo-store.ts';
 import { report, round, runChild } from './lib/report.ts';
 
 export async function run(opts: Record<string, string | undefined>): Promise<void> {

@@ -4,7 +4,9 @@ import path from 'node:path';
 import util from 'node:util';
 import { z } from 'zod';
 import { EXIT, UserError, messageOf } from './lib/errors.ts';
+import type { LogSettings } from './lib/logger.ts';
 import { redactSecrets, redactWebhook } from './lib/redact-secrets.ts';
+import type { S3Settings } from './lib/s3.ts';
 
 // Numbers are written in decimal: " " is not 0, and "0x10" or "1e3" are not numbers here.
 const int = (min: number, max: number) =>
@@ -119,10 +121,10 @@ export interface Config {
   exportCacheMaxAge: number;
   /** A generation removing more than this share of the published objects is refused. */
   exportMaxShrinkShare: number;
-  s3: { endpoint: string | undefined; region: string; forcePathStyle: boolean; requestTimeoutSecs: number };
+  s3: S3Settings;
   chromiumPath: string;
   embeddedPg: { dir: string | undefined; port: number };
-  log: { level: string; format: 'auto' | 'pretty' | 'json' };
+  log: LogSettings;
   userAgent: string;
   fixedNow: Date | undefined;
   demoPort: number;

@@ -1,7 +1,6 @@
 // Opens the database every command uses: DATABASE_URL, or the embedded Postgres when it is unset.
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Config } from '../config.ts';
 import { UserError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { redactSecrets } from '../lib/redact-secrets.ts';
@@ -19,7 +18,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
+/** What opening the database reads of the configuration. */
+export interface DatabaseSettings {
+  databaseUrl: string | undefined;
+  embeddedPg: { dir: string | undefined; port: number };
+  projectRoot: string;
+  dataDir: string;
+}
+
+export async function openDatabase(config: DatabaseSettings, log: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;
   if (!url) {

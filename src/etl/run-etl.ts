@@ -11,7 +11,7 @@ import { SQL_DIR, sqlQuery } from '../db/sql-file.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../db/runs.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
 

@@ -21,7 +21,7 @@ import { tightenHeap } from '../lib/tight-heap.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
-import { closeRun, failRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../db/runs.ts';
 import { readLines } from '../raw/read-lines.ts';
 import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
 import { contentKey, MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';

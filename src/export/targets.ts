@@ -46,7 +46,7 @@ export function openTarget(config: Config): ExportTarget {
   } catch (cause) {
     throw new UserError(`EXPORT_TARGET: ${messageOf(cause)}`, { exitCode: EXIT.usage, cause });
   }
-  return new S3Target(createS3Client(config), location.bucket, location.prefix);
+  return new S3Target(createS3Client(config.s3), location.bucket, location.prefix);
 }
 
 export class FileTarget implements ExportTarget {

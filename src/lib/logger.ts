@@ -1,12 +1,16 @@
 // Pino JSON lines under cron, readable lines on a terminal. Logs go to stderr; stdout carries results.
 import pino from 'pino';
 import pretty from 'pino-pretty';
-import type { Config } from '../config.ts';
 import { redactSecrets } from './redact-secrets.ts';
 
 export type Logger = pino.Logger;
 
-export function createLogger(log: Config['log'], bindings: Record<string, unknown> = {}): Logger {
+export interface LogSettings {
+  level: string;
+  format: 'auto' | 'pretty' | 'json';
+}
+
+export function createLogger(log: LogSettings, bindings: Record<string, unknown> = {}): Logger {
   const human = log.format === 'pretty' || (log.format === 'auto' && process.stderr.isTTY === true);
   const stream = human
     ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })

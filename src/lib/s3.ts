@@ -4,7 +4,6 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { Config } from '../config.ts';
 
 export interface S3Location {
   bucket: string;
@@ -29,16 +28,23 @@ export function joinKey(prefix: string, key: string): string {
  */
 export const S3_MAX_ATTEMPTS = 4;
 
-export function createS3Client(config: Config): S3Client {
+export interface S3Settings {
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  requestTimeoutSecs: number;
+}
+
+export function createS3Client(s3: S3Settings): S3Client {
   return new S3Client({
-    region: config.s3.region,
-    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
-    forcePathStyle: config.s3.forcePathStyle,
+    region: s3.region,
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    forcePathStyle: s3.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: S3_MAX_ATTEMPTS,
     // This SDK only warns about a request past its timeout unless told to throw.
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: config.s3.requestTimeoutSecs * 1000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: s3.requestTimeoutSecs * 1000, throwOnRequestTimeout: true },
   });
 }
 

@@ -4,10 +4,16 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { Config } from '../config.ts';
-import { createS3Client, downloadObject, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
+import { createS3Client, downloadObject, type S3Settings, joinKey, listObjects, parseS3Url } from '../lib/s3.ts';
 import { listRawFiles } from './list-raw-files.ts';
 import { pathUnder } from '../lib/safe-path.ts';
+
+/** What the archive reads of the configuration. */
+export interface RawArchiveSettings {
+  rawDir: string;
+  rawArchive: string | undefined;
+  s3: S3Settings;
+}
 
 /** The archive's key for a raw file: its path relative to the raw folder, gzipped. */
 function archiveKey(prefix: string, rel: string): string {
@@ -15,12 +21,12 @@ function archiveKey(prefix: string, rel: string): string {
 }
 
 /** A raw file's path relative to the raw folder, with forward slashes. */
-function relPath(config: Config, file: string): string {
+function relPath(config: RawArchiveSettings, file: string): string {
   return path.relative(config.rawDir, file).split(path.sep).join('/');
 }
 
 /** Streams one finished raw file up, gzipped (multipart when large); returns its s3:// URL. */
-export async function archiveRawFile(config: Config, file: string, s3: S3Client = createS3Client(config)): Promise<string> {
+export async function archiveRawFile(config: RawArchiveSettings, file: string, s3: S3Client = createS3Client(config.s3)): Promise<string> {
   if (!config.rawArchive) throw new Error('RAW_ARCHIVE is not set');
   const { bucket, prefix } = parseS3Url(config.rawArchive);
   const key = archiveKey(prefix, relPath(config, file));
@@ -33,15 +39,15 @@ export async function archiveRawFile(config: Config, file: string, s3: S3Client 
 }
 
 /** Relative raw paths (<source>/<date>/<run>.jsonl) the archive holds: one listing. */
-export async function archivedPaths(config: Config, s3: S3Client = createS3Client(config)): Promise<Set<string>> {
+export async function archivedPaths(config: RawArchiveSettings, s3: S3Client = createS3Client(config.s3)): Promise<Set<string>> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
   const objects = await listObjects(s3, bucket, prefix && `${prefix}/`);
   return new Set(objects.filter((o) => o.key.endsWith('.jsonl.gz')).map((o) => o.key.slice(prefix ? prefix.length + 1 : 0, -'.gz'.length)));
 }
 
 /** Uploads every finished local raw file the archive lacks (an upload that failed after its crawl). */
-export async function archiveMissing(config: Config): Promise<string[]> {
-  const s3 = createS3Client(config);
+export async function archiveMissing(config: RawArchiveSettings): Promise<string[]> {
+  const s3 = createS3Client(config.s3);
   const have = await archivedPaths(config, s3);
   const uploaded: string[] = [];
   for (const file of listRawFiles(config.rawDir)) {
@@ -60,9 +66,9 @@ const RAW_FILE_PATH = /^[a-z0-9_]+\/\d{4}-\d{2}-\d{2}\/[A-Za-z0-9._-]+\.jsonl$/;
  * Downloads every archived raw file missing from the local raw folder (a lost disk). A key that is not
  * a raw file's path, or that could leave the raw folder (`..`, absolute, NUL), is refused, not joined.
  */
-export async function restoreMissing(config: Config): Promise<{ restored: string[]; refused: string[] }> {
+export async function restoreMissing(config: RawArchiveSettings): Promise<{ restored: string[]; refused: string[] }> {
   const { bucket, prefix } = parseS3Url(config.rawArchive!);
-  const s3 = createS3Client(config);
+  const s3 = createS3Client(config.s3);
   const restored: string[] = [];
   const refused: string[] = [];
   for (const rel of [...(await archivedPaths(config, s3))].sort()) {

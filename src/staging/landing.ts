@@ -27,7 +27,7 @@ export async function ingestFromBucket(opts: {
   log: Logger;
 }): Promise<LandingResult> {
   const { bucket, prefix } = parseS3Url(opts.url);
-  const s3 = createS3Client(opts.config);
+  const s3 = createS3Client(opts.config.s3);
   const result: LandingResult = { files: [], quarantinedFiles: [] };
   sweepStaleTempFolders('landing', opts.log);
   // The folder names its process: a later ingest removes it if this one is killed.

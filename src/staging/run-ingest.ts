@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../ops/runs.ts';
+import { closeRun, failRun, openRun } from '../db/runs.ts';
 import { listRawFiles } from '../raw/list-raw-files.ts';
 import { loadSpiders } from '../spiders/registry.ts';
 import { quarantinedPaths } from './poison-file.ts';

@@ -11,8 +11,8 @@ import { retryDelaySecs, runCrawl } from '../../src/crawl/run-crawl.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { defineSpider, type Politeness } from '../../src/spiders/define-spider.ts';
-import demoStore from '../../src/spiders/demo-store.ts';
-import { startDemoServer } from '../../src/demo/demo-server.ts';
+import demoStore from '../../src/spiders/demo-store/demo-store.ts';
+import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 
 interface Hit {
   path: string;

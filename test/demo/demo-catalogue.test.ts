@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoCatalogue } from '../../src/demo/demo-catalogue.ts';
+import { demoCatalogue } from '../../src/spiders/demo-store/demo-catalogue.ts';
 
 describe('demo catalogue', () => {
   const ids = (day: number) => demoCatalogue(day).map((p) => p.id);

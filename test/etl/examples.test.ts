@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { SQL_DIR } from '../../src/db/sql-file.ts';
 import type { Database } from '../../src/db/database.ts';
-import { demoCatalogue } from '../../src/demo/demo-catalogue.ts';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { demoCatalogue } from '../../src/spiders/demo-store/demo-catalogue.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { demoDayTime, fixedClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { runPipeline } from '../../src/pipeline/run-pipeline.ts';
-import demoStore from '../../src/spiders/demo-store.ts';
+import demoStore from '../../src/spiders/demo-store/demo-store.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 let database: Database;

@@ -10,7 +10,7 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { parseExportDefinition } from '../../src/export/export-definition.ts';
 import { runExport, type Manifest } from '../../src/export/run-export.ts';
 import { openTarget, type ExportTarget } from '../../src/export/targets.ts';
@@ -18,7 +18,7 @@ import { demoDayTime, fixedClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
 import { runPipeline } from '../../src/pipeline/run-pipeline.ts';
-import demoStore from '../../src/spiders/demo-store.ts';
+import demoStore from '../../src/spiders/demo-store/demo-store.ts';
 import { startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
@@ -42,7 +42,7 @@ afterAll(async () => {
   await s3?.close();
 });
 
-const client = () => createS3Client(config);
+const client = () => createS3Client(config.s3);
 async function getObject(key: string): Promise<{ body: string; contentType?: string; cacheControl?: string } | undefined> {
   try {
     const res = await client().send(new GetObjectCommand({ Bucket: 'public', Key: `site/${key}` }));

@@ -6,12 +6,12 @@ import { chromium, type Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS } from '../../src/crawl/run-crawl.ts';
 import type { Database } from '../../src/db/database.ts';
-import { startDemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { serveFolder, type FolderServer } from '../../src/export/serve-folder.ts';
 import { demoDayTime, fixedClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { runPipeline } from '../../src/pipeline/run-pipeline.ts';
-import demoStore from '../../src/spiders/demo-store.ts';
+import demoStore from '../../src/spiders/demo-store/demo-store.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
 import { BIN, cliEnv } from '../helpers/run-cli.ts';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';

@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { startDemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import type { Database } from '../../src/db/database.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
@@ -186,7 +186,7 @@ describe('poison files', () => {
 });
 
 describe('poison landing objects', () => {
-  const put = (Key: string, Body: Buffer | string) => createS3Client(loadConfig({ S3_ENDPOINT: s3.endpoint })).send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
+  const put = (Key: string, Body: Buffer | string) => createS3Client(loadConfig({ S3_ENDPOINT: s3.endpoint }).s3).send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
 
   it('reads a last line without a newline, refuses a huge line without holding it, and caps a gzip bomb, in bounded memory', async () => {
     const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));

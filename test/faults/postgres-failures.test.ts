@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { readRawLines, writeRawFile } from '../helpers/raw-files.ts';
 import { BIN, cliEnv, freePort, runCli } from '../helpers/run-cli.ts';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { demoDayTime } from '../../src/lib/clock.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { S3_MAX_ATTEMPTS } from '../../src/lib/s3.ts';

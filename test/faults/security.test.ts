@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig } from '../../src/config.ts';
 import { runCrawl } from '../../src/crawl/run-crawl.ts';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { EXPORTS_DIR, loadExportDefinitions } from '../../src/export/export-definition.ts';
 import { serveFolder } from '../../src/export/serve-folder.ts';
 import { fixedClock } from '../../src/lib/clock.ts';

@@ -84,7 +84,7 @@ describe('docker-compose.yml', () => {
     while (!manifest && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       try {
-        const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/manifest.json' }));
+        const obj = await createS3Client(config.s3).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/manifest.json' }));
         manifest = JSON.parse(await obj.Body!.transformToString());
       } catch {
         // not yet published
@@ -93,7 +93,7 @@ describe('docker-compose.yml', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(manifest, log.slice(-2000)).toBeDefined();
-    const games = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/games.json' }));
+    const games = await createS3Client(config.s3).send(new GetObjectCommand({ Bucket: 'trawl', Key: 'public/v1/games.json' }));
     expect(JSON.parse(await games.Body!.transformToString()).count).toBe(24);
     // JSON log lines carry the run id and spider.
     const runLines = log.split('\n').filter((l) => l.includes('"run_id"'));

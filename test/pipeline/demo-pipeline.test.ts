@@ -6,12 +6,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
-import { demoCatalogue, DEMO_REGIONS, type DemoRegion } from '../../src/demo/demo-catalogue.ts';
-import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
+import { demoCatalogue, DEMO_REGIONS, type DemoRegion } from '../../src/spiders/demo-store/demo-catalogue.ts';
+import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { demoDayTime, fixedClock } from '../../src/lib/clock.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { runPipeline, type PipelineResult } from '../../src/pipeline/run-pipeline.ts';
-import demoStore from '../../src/spiders/demo-store.ts';
+import demoStore from '../../src/spiders/demo-store/demo-store.ts';
 import { dataState } from '../helpers/data-state.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 

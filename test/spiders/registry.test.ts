@@ -5,14 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { loadSchedules } from '../../src/schedule/schedules.ts';
 import { resolveScope } from '../../src/spiders/lib/scope.ts';
-import { loadSpiders, spiderFileName, SPIDERS_DIR } from '../../src/spiders/registry.ts';
+import { loadSpiders, spiderEntries, spiderFileName, SPIDERS_DIR } from '../../src/spiders/registry.ts';
 
 describe('spider registry', () => {
   it('finds every spider file, names unique and matching their files', async () => {
     const spiders = await loadSpiders();
     expect([...spiders.keys()]).toContain('demo_store');
-    const files = fs.readdirSync(SPIDERS_DIR).filter((f) => f.endsWith('.ts') && !['define-spider.ts', 'registry.ts'].includes(f));
+    const files = spiderEntries().map((f) => path.basename(f));
     expect(files.sort()).toEqual([...spiders.keys()].map(spiderFileName).sort());
+    expect(spiderEntries()).toContain(path.join('demo-store', 'demo-store.ts'));
+    for (const f of spiderEntries()) expect(fs.existsSync(path.join(SPIDERS_DIR, f)), f).toBe(true);
   });
 
   it('refuses a spider whose name does not match its file', async () => {

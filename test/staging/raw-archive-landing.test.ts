@@ -10,7 +10,7 @@ import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { createS3Client } from '../../src/lib/s3.ts';
 import { openTarget } from '../../src/export/targets.ts';
-import { prune } from '../../src/ops/prune.ts';
+import { prune } from '../../src/pipeline/prune.ts';
 import { pathUnder } from '../../src/lib/safe-path.ts';
 import { archiveRawFile, restoreMissing } from '../../src/raw/raw-archive.ts';
 import { runIngest } from '../../src/staging/run-ingest.ts';
@@ -46,7 +46,7 @@ describe('RAW_ARCHIVE', () => {
     const url = await archiveRawFile(config, file);
     const rel = path.relative(config.rawDir, file);
     expect(url).toBe(`s3://archive/raw/${rel}.gz`);
-    const obj = await createS3Client(config).send(new GetObjectCommand({ Bucket: 'archive', Key: `raw/${rel}.gz` }));
+    const obj = await createS3Client(config.s3).send(new GetObjectCommand({ Bucket: 'archive', Key: `raw/${rel}.gz` }));
     expect(gunzipSync(Buffer.from(await obj.Body!.transformToByteArray())).toString()).toBe(fs.readFileSync(file, 'utf8'));
   });
 });
@@ -75,7 +75,7 @@ describe('RAW_ARCHIVE catch-up', () => {
 
 describe('restoring from RAW_ARCHIVE', () => {
   it('restores raw files by their keys, and refuses a key that is not a raw file path inside the raw folder', async () => {
-    const client = createS3Client(config);
+    const client = createS3Client(config.s3);
     const run = '20260301T060000Z-restor';
     const body = gzipSync(`${JSON.stringify({ control: 'start', run_id: run, source: 'shop', started_at: T(60) })}\n`);
     for (const key of [`raw/shop/2026-03-01/${run}.jsonl.gz`, 'raw/notes.jsonl.gz', 'raw/shop/latest/x.jsonl.gz', 'raw/Shop Files/2026-03-01/y.jsonl.gz']) {
@@ -97,7 +97,7 @@ describe('restoring from RAW_ARCHIVE', () => {
 
 describe('landing bucket', () => {
   it('ingests plain and gzip files once each, and quarantines a malformed file while the others go on', async () => {
-    const client = createS3Client(config);
+    const client = createS3Client(config.s3);
     const put = (Key: string, Body: Buffer | string) => client.send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
     const plain = fs.readFileSync(writeRawFile(path.join(dir, 'producer'), 'partner', [{ key: 'p1', at: T(1), data: { amount: 1 } }, { key: 'p2', at: T(1), data: { amount: 2 } }]));
     const zipped = gzipSync(fs.readFileSync(writeRawFile(path.join(dir, 'producer'), 'partner', [{ key: 'p1', at: T(2), data: { amount: 3 } }])));
@@ -125,7 +125,7 @@ describe('landing bucket', () => {
 
 describe('landing bucket, crawls that overlap', () => {
   it("reads an earlier object again for its keys' own times: a change inside its window is a version", async () => {
-    const client = createS3Client(config);
+    const client = createS3Client(config.s3);
     const put = (Key: string, Body: Buffer) => client.send(new PutObjectCommand({ Bucket: 'landing', Key, Body }));
     const at = (h: number, m = 0, s = 0) => new Date(Date.UTC(2026, 0, 2, h, m, s)).toISOString();
     const producer = path.join(dir, 'overlap-producer');

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { expect, inject } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { openDatabase, type Database } from '../../../src/db/database.ts';
-import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
+import { startDemoServer, type DemoServer } from '../../../src/spiders/demo-store/demo-server.ts';
 import { demoDayTime } from '../../../src/lib/clock.ts';
 import { silentLogger } from '../../../src/lib/logger.ts';
 import { dataState, publishedManifest } from '../../helpers/data-state.ts';

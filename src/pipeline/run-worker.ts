@@ -12,9 +12,9 @@ import { LOCK } from '../db/locks.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError, EXIT } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { runPipeline } from '../pipeline/run-pipeline.ts';
+import { runPipeline } from './run-pipeline.ts';
 import { resolveSpiders } from '../spiders/registry.ts';
-import { previousTick, type Schedule } from './schedules.ts';
+import { previousTick, type Schedule } from '../schedule/schedules.ts';
 
 export const queueName = (spider: string) => `trawl-run-${spider}`;
 

@@ -1,7 +1,7 @@
 // ops.runs: one row per pipeline step, opened when the step starts and closed with its figures.
 import os from 'node:os';
 import type { Kysely } from 'kysely';
-import type { DB, RunStatus, RunsTable } from '../db/schema.ts';
+import type { DB, RunStatus, RunsTable } from './schema.ts';
 import { processAlive } from '../lib/process-alive.ts';
 import { redactSecrets } from '../lib/redact-secrets.ts';
 

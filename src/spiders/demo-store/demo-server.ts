@@ -1,7 +1,7 @@
 // The demo store: a tiny web shop on loopback that trawl crawls without the internet.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatAmount } from '../lib/money.ts';
+import { formatAmount } from '../../lib/money.ts';
 import { DEMO_REGIONS, scaledCatalogue, type DemoOffer, type DemoProduct } from './demo-catalogue.ts';
 
 export const DEMO_PAGE_SIZE = 5;

@@ -4,7 +4,7 @@
 // terminated backend, idle_session_timeout) no longer holds it, so it must stop at once: `lost`
 // aborts, and the crawl closes its raw file incomplete as on SIGTERM.
 import pg from 'pg';
-import { LOCK } from '../db/locks.ts';
+import { LOCK } from './locks.ts';
 import { EXIT, UserError, messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 

@@ -1,10 +1,10 @@
-// The bundled demo source: crawls the demo store that trawl serves on loopback (see src/demo).
+// The bundled demo source: crawls the demo store that trawl serves on loopback (its website beside it, in this folder).
 import { load } from 'cheerio';
-import { startDemoServer } from '../demo/demo-server.ts';
-import { DEMO_REGIONS } from '../demo/demo-catalogue.ts';
-import { PriceParseError } from '../lib/money.ts';
-import { defineSpider, type EmitInput } from './define-spider.ts';
-import { offerSchema, readOfferPrice } from './lib/offer.ts';
+import { startDemoServer } from './demo-server.ts';
+import { DEMO_REGIONS } from './demo-catalogue.ts';
+import { PriceParseError } from '../../lib/money.ts';
+import { defineSpider, type EmitInput } from '../define-spider.ts';
+import { offerSchema, readOfferPrice } from '../lib/offer.ts';
 
 export interface DemoListPage {
   productUrls: string[];

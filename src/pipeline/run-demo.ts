@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { demoDayTime, fixedClock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { runPipeline, type PipelineResult } from '../pipeline/run-pipeline.ts';
+import { runPipeline, type PipelineResult } from './run-pipeline.ts';
 import { resolveSpiders } from '../spiders/registry.ts';
 
 export interface DemoDayResult {

@@ -1,0 +1,21 @@
+// `trawl export`: its wiring, summary and exit code.
+import type { Command } from 'commander';
+import { seconds } from '../lib/table.ts';
+import { act } from './act.ts';
+import { envHelp, DB_VARS, EXPORT_VARS } from './env-help.ts';
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('Publish sql/exports/*.sql as static JSON under EXPORT_TARGET; v1/manifest.json last.')
+    .option('--allow-shrink', 'publish even a generation that removes more than EXPORT_MAX_SHRINK_SHARE of the published objects')
+    .addHelpText('after', envHelp([...DB_VARS, ...EXPORT_VARS]))
+    .action((o: { allowShrink?: boolean }) =>
+      act({}, async (ctx) => {
+        const target = (await import('../export/targets.ts')).openTarget(ctx.config);
+        const { runExport } = await import('../export/run-export.ts');
+        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink, signal: ctx.signal });
+        process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
+      }),
+    );
+}
