@@ -1,6 +1,7 @@
 // typescript-eslint over the sources, tests and benchmarks.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'public/', 'storage/', 'scratch/', 'test-results/'] },
@@ -11,6 +12,11 @@ export default tseslint.config(
     languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly' } },
   },
   ...tseslint.configs.recommended,
+  {
+    files: ['src/**/*.ts'],
+    plugins: { layers },
+    rules: { 'layers/imports-point-down': 'error' },
+  },
   {
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly' },

@@ -1,7 +1,7 @@
 // What a command needs: config, logger, clock, the database when asked for, and a stop signal.
 // Everything opened here is closed on the way out, also after Ctrl-C.
 import { environmentWithDotEnv, loadConfig, type Config } from '../config.ts';
-import { openDatabase, type Database } from '../db/database.ts';
+import { openDatabase, type Database } from '../db/index.ts';
 import { demoDayTime, fixedClock, systemClock, type Clock } from '../lib/clock.ts';
 import { armFailpoint } from '../lib/failpoint.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';

@@ -12,7 +12,7 @@ export function registerArchive(program: Command): void {
     .action(() =>
       act({}, async (ctx) => {
         if (!ctx.config.rawArchive) throw new UserError('RAW_ARCHIVE is not set: there is no archive to fill', { exitCode: EXIT.usage });
-        const uploaded = await (await import('../raw/raw-archive.ts')).archiveMissing(ctx.config);
+        const uploaded = await (await import('../raw/index.ts')).archiveMissing(ctx.config);
         process.stdout.write(`${uploaded.length} raw file(s) uploaded to ${ctx.config.rawArchive}\n`);
       }),
     );

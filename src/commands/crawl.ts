@@ -24,8 +24,8 @@ export function registerCrawl(program: Command): void {
         const rows = [];
         const crawls: { pages: number; failedRequests: number }[] = [];
         const incomplete: string[] = [];
-        const { runCrawl } = await import('../crawl/run-crawl.ts');
-        for (const spider of await (await import('../spiders/registry.ts')).resolveSpiders(names)) {
+        const { runCrawl } = await import('../crawl/index.ts');
+        for (const spider of await (await import('../spiders/index.ts')).resolveSpiders(names)) {
           const r = await runCrawl({ spider, config: ctx.config, log: ctx.log.child({ spider: spider.name }), clock: ctx.clock, day: o.day, maxPages: o.maxPages, baseUrl: o.baseUrl, fresh: o.fresh, signal: ctx.signal });
           crawls.push(r);
           rows.push({

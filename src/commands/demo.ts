@@ -15,7 +15,7 @@ export function registerDemo(program: Command): void {
       act({}, async (ctx) => {
         const started = Date.now();
         const database = await ctx.database();
-        const { runDemo } = await import('../pipeline/run-demo.ts');
+        const { runDemo } = await import('../pipeline/index.ts');
         const results = await runDemo({ days: o.days, config: ctx.config, database, log: ctx.log, signal: ctx.signal });
         const code = printPipeline(results.map((r) => ({ label: `day ${r.day}`, result: r.result })), Date.now() - started);
         const target = ctx.config.exportTarget;

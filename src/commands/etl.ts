@@ -12,7 +12,7 @@ export function registerEtl(program: Command): void {
     .addHelpText('after', envHelp(DB_VARS))
     .action((o: { full?: boolean }) =>
       act({}, async (ctx) => {
-        const { runEtl } = await import('../etl/run-etl.ts');
+        const { runEtl } = await import('../etl/index.ts');
         const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full, signal: ctx.signal });
         process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s), time ${seconds(r.durationMs)}\n`);
       }),

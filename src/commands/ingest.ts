@@ -19,8 +19,8 @@ export function registerIngest(program: Command): void {
         const started = Date.now();
         const database = await ctx.database();
         if (o.from) {
-          const { ingestFromBucket } = await import('../staging/landing.ts');
-          const spiders = await (await import('../spiders/registry.ts')).loadSpiders();
+          const { ingestFromBucket } = await import('../staging/index.ts');
+          const spiders = await (await import('../spiders/index.ts')).loadSpiders();
           const r = await ingestFromBucket({ url: o.from, config: ctx.config, pool: database.pool, spiders, log: ctx.log });
           const rows = [
             ...r.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, quarantined: f.quarantined, status: 'ingested' })),
@@ -30,7 +30,7 @@ export function registerIngest(program: Command): void {
           return r.quarantinedFiles.length > 0 || r.files.some((f) => f.newQuarantined > 0) ? EXIT.partial : EXIT.ok;
         }
         if (o.source) await checkSources(o.source, ctx.config.rawDir);
-        const { runIngest } = await import('../staging/run-ingest.ts');
+        const { runIngest } = await import('../staging/index.ts');
         const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, sources: o.source, replay: o.replay, signal: ctx.signal });
         const rows = [
           ...s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined, status: 'ingested' })),

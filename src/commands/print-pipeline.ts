@@ -1,7 +1,7 @@
 // The summary of `run` and `demo`, and the exit code it means.
 import { EXIT, type ExitCode } from '../lib/errors.ts';
 import { formatTable, seconds } from '../lib/table.ts';
-import type { PipelineResult } from '../pipeline/run-pipeline.ts';
+import type { PipelineResult } from '../pipeline/index.ts';
 
 /** A crawl that read no page at all, though it tried, did not work: it exits failed, not partial. */
 export const readNothing = (c: { pages: number; failedRequests: number }) => c.pages === 0 && c.failedRequests > 0;

@@ -12,8 +12,8 @@ export function registerPrune(program: Command): void {
     .addHelpText('after', envHelp([...DB_VARS, 'TRAWL_DATA_DIR', 'EXPORT_TARGET', 'RAW_ARCHIVE', 'RAW_RETENTION_DAYS', 'BODY_RETENTION_DAYS', 'EXPORT_GENERATIONS_KEEP', 'RUNS_RETENTION_DAYS']))
     .action((o: { dryRun?: boolean; unarchived?: boolean }) =>
       act({}, async (ctx) => {
-        const target = (await import('../export/targets.ts')).openTarget(ctx.config);
-        const r = await (await import('../pipeline/prune.ts')).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now(), dryRun: o.dryRun, unarchived: o.unarchived });
+        const target = (await import('../export/index.ts')).openTarget(ctx.config);
+        const r = await (await import('../pipeline/index.ts')).prune({ config: ctx.config, pool: (await ctx.database()).pool, target, now: ctx.clock.now(), dryRun: o.dryRun, unarchived: o.unarchived });
         for (const k of r.rawFilesKept) ctx.log.info(k, 'raw file past retention kept');
         const verb = r.dryRun ? 'would prune' : 'pruned';
         process.stdout.write(

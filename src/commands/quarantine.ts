@@ -15,8 +15,8 @@ export function registerQuarantine(program: Command): void {
     .action((o: { all?: boolean; json?: boolean }) =>
       act({}, async (ctx) => {
         const pool = (await ctx.database()).pool;
-        const rows = await (await import('../staging/quarantine.ts')).listQuarantine(pool, { all: o.all });
-        const files = await (await import('../staging/poison-file.ts')).listQuarantinedFiles(pool);
+        const rows = await (await import('../staging/index.ts')).listQuarantine(pool, { all: o.all });
+        const files = await (await import('../staging/index.ts')).listQuarantinedFiles(pool);
         if (o.json) process.stdout.write(`${JSON.stringify({ records: rows, files }, null, 2)}\n`);
         else {
           const fileTable = files.length ? `\n\nfiles quarantined whole:\n${formatTable(files.map((f) => ({ file: f.path, reason: f.reason.slice(0, 120), since: f.quarantined_at.toISOString() })))}` : '';
@@ -30,11 +30,11 @@ export function registerQuarantine(program: Command): void {
     .addHelpText('after', envHelp(DB_VARS))
     .action(() =>
       act({}, async (ctx) => {
-        const spiders = await (await import('../spiders/registry.ts')).loadSpiders();
+        const spiders = await (await import('../spiders/index.ts')).loadSpiders();
         const pool = (await ctx.database()).pool;
-        const { locateUnder } = await import('../staging/overlapping-sightings.ts');
-        const r = await (await import('../staging/quarantine.ts')).retryQuarantine(pool, spiders, locateUnder(ctx.config.rawDir), ctx.log);
-        const files = await (await import('../staging/poison-file.ts')).clearQuarantinedFiles(pool);
+        const { locateUnder } = await import('../staging/index.ts');
+        const r = await (await import('../staging/index.ts')).retryQuarantine(pool, spiders, locateUnder(ctx.config.rawDir), ctx.log);
+        const files = await (await import('../staging/index.ts')).clearQuarantinedFiles(pool);
         process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined; ${files} quarantined file(s) will be tried again by the next ingest\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;
       }),

@@ -1,6 +1,6 @@
 // `trawl status`: per spider, its last run, how fresh its published data is, and the last 24 hours.
 import type pg from 'pg';
-import type { Schedule } from '../schedule/schedules.ts';
+import type { Schedule } from '../schedule/index.ts';
 
 export interface SpiderStatus {
   spider: string;

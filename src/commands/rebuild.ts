@@ -13,8 +13,8 @@ export function registerRebuild(program: Command): void {
     .action(() =>
       act({}, async (ctx) => {
         const started = Date.now();
-        if (ctx.config.databaseUrl) await (await import('../db/database.ts')).createDatabaseIfMissing(ctx.config.databaseUrl, ctx.log);
-        const r = await (await import('../pipeline/rebuild.ts')).rebuild({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock });
+        if (ctx.config.databaseUrl) await (await import('../db/index.ts')).createDatabaseIfMissing(ctx.config.databaseUrl, ctx.log);
+        const r = await (await import('../pipeline/index.ts')).rebuild({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock });
         const row = {
           'restored from archive': r.restored.length,
           'raw files': r.ingest.files.length,

@@ -10,7 +10,7 @@ export function registerRehash(program: Command): void {
     .addHelpText('after', envHelp(DB_VARS))
     .action(() =>
       act({}, async (ctx) => {
-        const r = await (await import('../staging/rehash.ts')).rehashStaging((await ctx.database()).pool);
+        const r = await (await import('../staging/index.ts')).rehashStaging((await ctx.database()).pool);
         process.stdout.write(`rehashed ${r.versions} version(s): hash version ${r.from} -> ${r.to}\n`);
       }),
     );

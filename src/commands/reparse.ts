@@ -15,7 +15,7 @@ export function registerReparse(program: Command): void {
     .action((runId: string) =>
       act({}, async (ctx) => {
         const started = Date.now();
-        const r = await (await import('../crawl/reparse.ts')).reparse({ runId, config: ctx.config, log: ctx.log });
+        const r = await (await import('../crawl/index.ts')).reparse({ runId, config: ctx.config, log: ctx.log });
         const row = { spider: r.spider, 'from run': r.fromRun, pages: r.pages, records: r.records, invalid: r.invalid, 'failed pages': r.failedPages, 'bodies missing': r.bodiesMissing, complete: r.complete ? 'yes' : 'NO', 'raw file': path.relative(process.cwd(), r.rawFile) };
         const missing = r.bodiesMissing ? `the run kept no body for ${r.bodiesMissing} of its pages (they were cut, e.g. by a full disk): this reparse is incomplete and delists nothing\n` : '';
         process.stdout.write(`${formatTable([row])}\n\n${missing}time ${seconds(Date.now() - started)}; \`trawl ingest\` lands it\n`);

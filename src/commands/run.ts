@@ -18,10 +18,10 @@ export function registerRun(program: Command): void {
     .action((names: string[], o: { all?: boolean; day?: number; baseUrl?: string }) =>
       act({ day: o.day }, async (ctx) => {
         const started = Date.now();
-        if (o.all) names = (await import('../schedule/schedules.ts')).loadSchedules(ctx.config.schedulesFile).map((s) => s.spider);
+        if (o.all) names = (await import('../schedule/index.ts')).loadSchedules(ctx.config.schedulesFile).map((s) => s.spider);
         if (names.length === 0) throw new UserError('name at least one spider, or --all', { exitCode: EXIT.usage });
-        const spiders = await (await import('../spiders/registry.ts')).resolveSpiders(names);
-        const { runPipeline } = await import('../pipeline/run-pipeline.ts');
+        const spiders = await (await import('../spiders/index.ts')).resolveSpiders(names);
+        const { runPipeline } = await import('../pipeline/index.ts');
         const result = await runPipeline({ spiders, config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, day: o.day, baseUrl: o.baseUrl, signal: ctx.signal });
         return printPipeline([{ label: names.join(','), result }], Date.now() - started);
       }),

@@ -14,7 +14,7 @@ export function registerServe(program: Command): void {
     .action((o: { port: number }) =>
       act({}, async (ctx) => {
         if (!ctx.config.exportTarget.startsWith('file://')) throw new UserError('serve works on a file:// EXPORT_TARGET', { exitCode: EXIT.usage });
-        const { serveFolder } = await import('../export/serve-folder.ts');
+        const { serveFolder } = await import('../export/index.ts');
         const server = await serveFolder(ctx.config.exportTarget.slice('file://'.length), { port: o.port, cacheMaxAge: ctx.config.exportCacheMaxAge });
         process.stdout.write(`serving ${ctx.config.exportTarget} at ${server.url}/ (Ctrl-C stops)\n`);
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));

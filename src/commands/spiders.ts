@@ -1,7 +1,7 @@
 // `trawl spiders`: its wiring, summary and exit code.
 import type { Command } from 'commander';
 import { formatTable } from '../lib/table.ts';
-import { DEFAULT_POLITENESS } from '../spiders/define-spider.ts';
+import { DEFAULT_POLITENESS } from '../spiders/index.ts';
 import { act } from './act.ts';
 
 export function registerSpiders(program: Command): void {
@@ -10,8 +10,8 @@ export function registerSpiders(program: Command): void {
     .description('List the spiders with their settings.')
     .action(() =>
       act({}, async () => {
-        const { resumeWindowHours } = await import('../crawl/run-crawl.ts');
-        const rows = [...(await (await import('../spiders/registry.ts')).loadSpiders()).values()].map((s) => ({
+        const { resumeWindowHours } = await import('../crawl/index.ts');
+        const rows = [...(await (await import('../spiders/index.ts')).loadSpiders()).values()].map((s) => ({
           spider: s.name,
           kind: s.kind,
           entity: s.entity,

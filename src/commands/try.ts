@@ -16,8 +16,8 @@ export function registerTry(program: Command): void {
     .addHelpText('after', `${envHelp(['TRAWL_USER_AGENT', 'SOURCES_FILE'])}\nExit codes: 0 every record valid and the yield guard passes, 3 something would be quarantined or the yield guard fails, 1 the page could not be fetched or parsed, 2 usage.\n`)
     .action((name: string, target: string, o: { route?: string; userData?: Record<string, unknown> }) =>
       act({}, async (ctx) => {
-        const [spider] = await (await import('../spiders/registry.ts')).resolveSpiders([name]);
-        const m = await import('../crawl/try-route.ts');
+        const [spider] = await (await import('../spiders/index.ts')).resolveSpiders([name]);
+        const m = await import('../crawl/index.ts');
         const r = await m.tryRoute({ spider: spider!, target, route: o.route, userData: o.userData, config: ctx.config, log: ctx.log });
         process.stdout.write(m.formatTryResult(r));
         return r.yieldError || r.lines.some((l) => l.invalid) ? EXIT.partial : EXIT.ok;

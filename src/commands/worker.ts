@@ -11,8 +11,8 @@ export function registerWorker(program: Command): void {
     .addHelpText('after', envHelp([...DB_VARS, ...CRAWL_VARS, ...INGEST_VARS, ...EXPORT_VARS, 'SCHEDULES_FILE', 'ALERT_WEBHOOK_URL']))
     .action(() =>
       act({}, async (ctx) => {
-        const schedules = (await import('../schedule/schedules.ts')).loadSchedules(ctx.config.schedulesFile);
-        await (await import('../pipeline/run-worker.ts')).runWorker({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, schedules, signal: ctx.signal });
+        const schedules = (await import('../schedule/index.ts')).loadSchedules(ctx.config.schedulesFile);
+        await (await import('../pipeline/index.ts')).runWorker({ config: ctx.config, database: await ctx.database(), log: ctx.log, clock: ctx.clock, schedules, signal: ctx.signal });
         return EXIT.ok;
       }),
     );

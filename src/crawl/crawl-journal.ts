@@ -4,8 +4,8 @@
 // again, none of its lines is written twice, and no request in flight at a kill stays locked.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readLines } from '../raw/read-lines.ts';
-import type { SpiderRequest } from '../spiders/define-spider.ts';
+import { readLines } from '../raw/index.ts';
+import type { SpiderRequest } from '../spiders/index.ts';
 
 /** Written after a page's records, in the same write. */
 export interface PageMarker {

@@ -16,10 +16,10 @@ import { failpoint } from '../lib/failpoint.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
-import { archiveRawFile } from '../raw/raw-archive.ts';
-import { rawFileRelPath, type RunEnd } from '../raw/raw-line.ts';
-import { claimPart, releasePart } from '../raw/part-owner.ts';
-import { RawWriter } from '../raw/raw-writer.ts';
+import { archiveRawFile } from '../raw/index.ts';
+import { rawFileRelPath, type RunEnd } from '../raw/index.ts';
+import { claimPart, releasePart } from '../raw/index.ts';
+import { RawWriter } from '../raw/index.ts';
 import { BodyWriter, bodyFilePath } from './body-store.ts';
 import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
 import { BodyTooLargeError, BudgetReachedError, errorOfClass, OffDomainRedirectError, YieldGuardError } from './crawl-errors.ts';
@@ -31,8 +31,8 @@ import {
   type Politeness,
   type SpiderDefinition,
   type SpiderRequest,
-} from '../spiders/define-spider.ts';
-import { resolveScope } from '../spiders/lib/scope.ts';
+} from '../spiders/index.ts';
+import { resolveScope } from '../spiders/index.ts';
 
 export interface CrawlOptions {
   spider: SpiderDefinition;

@@ -3,8 +3,8 @@
 import { load, type CheerioAPI } from 'cheerio';
 import type { Page } from 'playwright';
 import type { Logger } from '../lib/logger.ts';
-import type { RawRecord } from '../raw/raw-line.ts';
-import type { CrawlerKind, EmitInput, SpiderDefinition, SpiderRequest } from '../spiders/define-spider.ts';
+import type { RawRecord } from '../raw/index.ts';
+import type { CrawlerKind, EmitInput, SpiderDefinition, SpiderRequest } from '../spiders/index.ts';
 import { YieldGuardError } from './crawl-errors.ts';
 import { toRawLine } from './to-raw-line.ts';
 

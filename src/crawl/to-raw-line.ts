@@ -1,7 +1,7 @@
 // An emitted record becomes a raw line: validated against the spider's schema, keyed, partitioned.
 // An invalid record is kept, flagged with its reason, so nothing a crawl saw is lost.
-import type { RawRecord } from '../raw/raw-line.ts';
-import type { EmitInput, SpiderDefinition } from '../spiders/define-spider.ts';
+import type { RawRecord } from '../raw/index.ts';
+import type { EmitInput, SpiderDefinition } from '../spiders/index.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -7,8 +7,8 @@ import type { Config } from '../config.ts';
 import { UserError, EXIT } from '../lib/errors.ts';
 import { formatAmount } from '../lib/money.ts';
 import type { Logger } from '../lib/logger.ts';
-import { DEFAULT_POLITENESS, type SpiderDefinition } from '../spiders/define-spider.ts';
-import { resolveScope } from '../spiders/lib/scope.ts';
+import { DEFAULT_POLITENESS, type SpiderDefinition } from '../spiders/index.ts';
+import { resolveScope } from '../spiders/index.ts';
 import { robotsPolicy } from './robots.ts';
 import { runRoute, type RouteOutput } from './run-route.ts';
 

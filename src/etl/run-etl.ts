@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import type { Database } from '../db/database.ts';
-import { LOCK, takeLockPatiently } from '../db/locks.ts';
-import { SQL_DIR, sqlQuery } from '../db/sql-file.ts';
+import type { Database } from '../db/index.ts';
+import { LOCK, takeLockPatiently } from '../db/index.ts';
+import { SQL_DIR, sqlQuery } from '../db/index.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../db/runs.ts';
+import { closeRun, failRun, openRun } from '../db/index.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
 

@@ -2,7 +2,7 @@
 // shape and columns. The columns are a contract: a query returning others fails its export.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SQL_DIR } from '../db/sql-file.ts';
+import { SQL_DIR } from '../db/index.ts';
 
 export const EXPORTS_DIR = path.join(SQL_DIR, 'exports');
 

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import type { ExportTarget } from '../export/targets.ts';
-import { listRawFiles } from '../raw/list-raw-files.ts';
-import { archivedPaths } from '../raw/raw-archive.ts';
-import { MANIFEST_KEY, readManifest } from '../export/manifest.ts';
+import type { ExportTarget } from '../export/index.ts';
+import { listRawFiles } from '../raw/index.ts';
+import { archivedPaths } from '../raw/index.ts';
+import { MANIFEST_KEY, readManifest } from '../export/index.ts';
 
 export interface PruneOptions {
   /** Delete nothing; count what would go. */

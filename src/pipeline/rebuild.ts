@@ -2,15 +2,15 @@
 // schema, staging (every raw file replayed in run order, from the local raw folder or, for files the
 // disk lost too, from RAW_ARCHIVE), core (a full ETL) and the published export.
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
-import { runEtl, type EtlResult } from '../etl/run-etl.ts';
-import { runExport, type ExportResult } from '../export/run-export.ts';
-import { openTarget } from '../export/targets.ts';
+import type { Database } from '../db/index.ts';
+import { runEtl, type EtlResult } from '../etl/index.ts';
+import { runExport, type ExportResult } from '../export/index.ts';
+import { openTarget } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { restoreMissing } from '../raw/raw-archive.ts';
-import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
+import { restoreMissing } from '../raw/index.ts';
+import { runIngest, type IngestSummary } from '../staging/index.ts';
 
 export interface RebuildResult {
   restored: string[];

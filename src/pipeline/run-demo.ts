@@ -1,10 +1,10 @@
 // `trawl demo`: the whole pipeline over demo days, each observed at its own fixed time.
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
+import type { Database } from '../db/index.ts';
 import { demoDayTime, fixedClock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runPipeline, type PipelineResult } from './run-pipeline.ts';
-import { resolveSpiders } from '../spiders/registry.ts';
+import { resolveSpiders } from '../spiders/index.ts';
 
 export interface DemoDayResult {
   day: number;

@@ -2,21 +2,21 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { runCrawl, type CrawlResult } from '../crawl/run-crawl.ts';
-import type { Database } from '../db/database.ts';
-import { runEtl, type EtlResult } from '../etl/run-etl.ts';
-import { runExport, type ExportResult } from '../export/run-export.ts';
-import { openTarget } from '../export/targets.ts';
+import { runCrawl, type CrawlResult } from '../crawl/index.ts';
+import type { Database } from '../db/index.ts';
+import { runEtl, type EtlResult } from '../etl/index.ts';
+import { runExport, type ExportResult } from '../export/index.ts';
+import { openTarget } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { closeRun, failRun, openRun } from '../db/runs.ts';
+import { closeRun, failRun, openRun } from '../db/index.ts';
 import { sendAlert } from './send-alert.ts';
-import { lockSpiders } from '../db/spider-lock.ts';
+import { lockSpiders } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import type { SpiderDefinition } from '../spiders/define-spider.ts';
-import { archiveMissing } from '../raw/raw-archive.ts';
-import { runIngest, type IngestSummary } from '../staging/run-ingest.ts';
+import type { SpiderDefinition } from '../spiders/index.ts';
+import { archiveMissing } from '../raw/index.ts';
+import { runIngest, type IngestSummary } from '../staging/index.ts';
 
 export interface PipelineOptions {
   spiders: SpiderDefinition[];

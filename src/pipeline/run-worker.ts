@@ -7,14 +7,14 @@
 //  - missed ticks (every worker was down) give one catch-up run at start.
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
-import { LOCK } from '../db/locks.ts';
+import type { Database } from '../db/index.ts';
+import { LOCK } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError, EXIT } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runPipeline } from './run-pipeline.ts';
-import { resolveSpiders } from '../spiders/registry.ts';
-import { previousTick, type Schedule } from '../schedule/schedules.ts';
+import { resolveSpiders } from '../spiders/index.ts';
+import { previousTick, type Schedule } from '../schedule/index.ts';
 
 export const queueName = (spider: string) => `trawl-run-${spider}`;
 

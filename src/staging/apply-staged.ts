@@ -1,7 +1,7 @@
 // Applies a staged raw file: under its sources' locks, in its order of applies, change detection,
 // the run's end (delisting, sightings) and the ledger, then commit.
-import { lockSourcesForWrite } from '../db/locks.ts';
-import { sqlQuery } from '../db/sql-file.ts';
+import { lockSourcesForWrite } from '../db/index.ts';
+import { sqlQuery } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
 import { applyIncoming, checkHashVersion, nextApplySeq } from './change-detection.ts';

@@ -4,11 +4,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { sqlQuery } from '../db/sql-file.ts';
+import { sqlQuery } from '../db/index.ts';
 import { HASH_VERSION } from '../lib/canonical-json.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
-import { RangeReader } from '../raw/range-reader.ts';
+import { RangeReader } from '../raw/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 import { payloadRow } from './incoming-row.ts';
 

@@ -3,8 +3,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { lockSourcesForWrite } from '../db/locks.ts';
-import { sqlQuery } from '../db/sql-file.ts';
+import { lockSourcesForWrite } from '../db/index.ts';
+import { sqlQuery } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { BatchKeys } from './batch-keys.ts';
 import { checkHashVersion, nextApplySeq, without } from './change-detection.ts';

@@ -1,13 +1,13 @@
 // One raw line into one COPY row: a record for `incoming` (or, a first crawl's, its version 1), a
 // quarantined line with its reason, or a control line. The door of staging: limits, the spider's
 // schema and the content hash, with no I/O.
-import { copyJson, copyRow, copyText } from '../db/copy-text.ts';
-import { sqlQuery } from '../db/sql-file.ts';
+import { copyJson, copyRow, copyText } from '../db/index.ts';
+import { sqlQuery } from '../db/index.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { messageOf } from '../lib/errors.ts';
-import { readRawRecord, runEndSchema, type RunEnd } from '../raw/raw-line.ts';
-import { canonicalKey, recordLimitReason } from '../raw/record-limits.ts';
-import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import { readRawRecord, runEndSchema, type RunEnd } from '../raw/index.ts';
+import { canonicalKey, recordLimitReason } from '../raw/index.ts';
+import type { SpiderDefinition } from '../spiders/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 
 /** COPY into `incoming`, and a first crawl's COPY straight into versions: the columns these rows fill. */

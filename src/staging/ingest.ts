@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
-import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import type { SpiderDefinition } from '../spiders/index.ts';
 import { applyStaged } from './apply-staged.ts';
 import type { LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';

@@ -9,7 +9,7 @@ import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
-import type { SpiderDefinition } from '../spiders/define-spider.ts';
+import type { SpiderDefinition } from '../spiders/index.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 import { locateUnder, type LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';

@@ -3,7 +3,7 @@
 // roll out, a bug) stops the ingest, so nothing is quarantined for a reason that is not the file's.
 import type pg from 'pg';
 import { messageOf, UserError } from '../lib/errors.ts';
-import { sqlQuery } from '../db/sql-file.ts';
+import { sqlQuery } from '../db/index.ts';
 
 const Q = (name: string) => sqlQuery('staging/quarantined-files.sql', name);
 

@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { from as copyFrom } from 'pg-copy-streams';
-import { LOCK } from '../db/locks.ts';
+import { LOCK } from '../db/index.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
-import { copyRow } from '../db/copy-text.ts';
+import { copyRow } from '../db/index.ts';
 import { DELISTED_HASH } from './run-end.ts';
 
 export async function rehashStaging(pool: pg.Pool): Promise<{ versions: number; from: number; to: number }> {

@@ -3,9 +3,9 @@
 // sighting of.
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import { sqlQuery } from '../db/sql-file.ts';
+import { sqlQuery } from '../db/index.ts';
 import { HASH_VERSION } from '../lib/canonical-json.ts';
-import type { RunEnd } from '../raw/raw-line.ts';
+import type { RunEnd } from '../raw/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 import { without } from './change-detection.ts';
 

@@ -1,12 +1,12 @@
 // `trawl ingest`: every finished raw file not yet (fully) ingested, oldest first, or chosen files again.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../db/database.ts';
+import type { Database } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../db/runs.ts';
-import { listRawFiles } from '../raw/list-raw-files.ts';
-import { loadSpiders } from '../spiders/registry.ts';
+import { closeRun, failRun, openRun } from '../db/index.ts';
+import { listRawFiles } from '../raw/index.ts';
+import { loadSpiders } from '../spiders/index.ts';
 import { quarantinedPaths } from './poison-file.ts';
 import { ingestFiles, type IngestFileResult } from './ingest.ts';
 

@@ -1,0 +1,37 @@
+// The layer rule as the lint runs it: the project's own eslint.config.js over probe files in src/.
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const eslint = new ESLint({ cwd: ROOT });
+
+async function layerErrors(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  return result!.messages.filter((m) => m.ruleId === 'layers/imports-point-down').map((m) => m.message);
+}
+
+describe('the layer rule in the lint', () => {
+  it('fails a file in src/lib that imports src/cli.ts', async () => {
+    expect(await layerErrors('src/lib/probe.ts', "import '../cli.ts';\n")).toEqual(['src/lib/probe.ts -> src/cli.ts: imports upward (lib is below cli)']);
+  });
+
+  it('fails a dynamic import upward, and a stage that imports another stage', async () => {
+    expect(await layerErrors('src/db/probe.ts', "export const m = () => import('../staging/index.ts');\n")).toEqual([expect.stringContaining('imports upward (db is below staging)')]);
+    expect(await layerErrors('src/staging/probe.ts', "export { runCrawl } from '../crawl/index.ts';\n")).toEqual([expect.stringContaining('staging and crawl are sibling layers')]);
+  });
+
+  it('fails an import behind a folder\'s door, and passes the same names through the door', async () => {
+    expect(await layerErrors('src/commands/probe.ts', "export { runIngest } from '../staging/run-ingest.ts';\n")).toEqual([expect.stringContaining('goes behind the door of src/staging: import src/staging/index.ts')]);
+    expect(await layerErrors('src/commands/probe.ts', "export { runIngest } from '../staging/index.ts';\n")).toEqual([]);
+  });
+
+  it('fails a folder that is on no layer', async () => {
+    expect(await layerErrors('src/extras/probe.ts', "export { EXIT } from '../lib/errors.ts';\n")).toEqual([expect.stringContaining('src/extras is on no layer')]);
+  });
+
+  it('lets lib files use each other, and tests reach any file', async () => {
+    expect(await layerErrors('src/lib/probe.ts', "export { EXIT } from './errors.ts';\n")).toEqual([]);
+    expect(await layerErrors('test/probe.test.ts', "export { runIngest } from '../src/staging/run-ingest.ts';\n")).toEqual([]);
+  });
+});
