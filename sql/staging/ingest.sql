@@ -361,3 +361,41 @@ COPY incoming (raw_line, line_start, line_end, source, entity, key, key_hash, se
 -- A first crawl's records straight into versions, in the order src/staging/incoming-row.ts writes them.
 COPY staging.versions (source, entity, key, partition, version, hash, hash_version, data, source_fields, volatile,
                        valid_from, valid_to, last_seen_at, raw_file_id, raw_line, run_id) FROM STDIN
+
+-- name: hash_version
+SELECT hash_version FROM staging.hash_state;
+
+-- name: next_apply_seq
+SELECT nextval('staging.apply_seq') AS seq;
+
+-- name: drop_change_tables
+DROP TABLE IF EXISTS repeated, matched, segments, key_changes;
+
+-- name: fetch_payload_lines
+FETCH 50000 FROM payload_lines;
+
+-- name: copy_payload
+COPY payload (raw_line, data, source_fields) FROM STDIN;
+
+-- name: close_payload_lines
+CLOSE payload_lines;
+
+-- name: max_version_id
+SELECT coalesce(max(id), 0) AS id FROM staging.versions;
+
+-- name: count_keyless_quarantined
+-- A record whose key could not be told may be any key.
+SELECT count(*)::int AS n FROM staging.quarantine WHERE raw_file_id = $1 AND key IS NULL;
+
+-- name: claim_ledger_row
+-- The ledger row stays locked until commit: a second ingest of the file waits, then reads the offset reached.
+INSERT INTO staging.raw_files (path) VALUES ($1)
+ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
+RETURNING id, bytes_ingested, lines_ingested;
+
+-- name: advance_ledger_row
+UPDATE staging.raw_files
+SET bytes_ingested = greatest(bytes_ingested, $2), lines_ingested = greatest(lines_ingested, $3),
+    source = coalesce(source, $4), run_id = coalesce(run_id, $5),
+    finished = finished OR $6, complete = complete OR $7, last_ingested_at = now()
+WHERE id = $1;

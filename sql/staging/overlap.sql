@@ -45,3 +45,6 @@ UPDATE staging.partition_sightings SET exact = true WHERE source = $1 AND partit
 
 -- name: drop_sighted
 DROP TABLE sighted
+
+-- name: copy_sighted
+COPY sighted (entity, key, observed_at) FROM STDIN;

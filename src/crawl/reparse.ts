@@ -5,10 +5,8 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { runEndSchema, type RawRecord, type RunEnd } from '../raw/index.ts';
-import { RawWriter } from '../raw/index.ts';
-import { resolveSpiders } from '../spiders/index.ts';
-import { resolveScope } from '../spiders/index.ts';
+import { type RawRecord, RawWriter, type RunEnd, runEndSchema } from '../raw/index.ts';
+import { resolveScope, resolveSpiders } from '../spiders/index.ts';
 import { readBodies } from './body-store.ts';
 import { runRoute } from './run-route.ts';
 

@@ -16,15 +16,12 @@ import { failpoint } from '../lib/failpoint.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
-import { archiveRawFile } from '../raw/index.ts';
-import { rawFileRelPath, type RunEnd } from '../raw/index.ts';
-import { claimPart, releasePart } from '../raw/index.ts';
-import { RawWriter } from '../raw/index.ts';
-import { BodyWriter, bodyFilePath } from './body-store.ts';
-import { readJournal, unfinishedRuns, type Journal, type PageMarker } from './crawl-journal.ts';
+import { archiveRawFile, claimPart, rawFileRelPath, RawWriter, releasePart, type RunEnd } from '../raw/index.ts';
+import { bodyFilePath, BodyWriter } from './body-store.ts';
+import { type Journal, type PageMarker, readJournal, unfinishedRuns } from './crawl-journal.ts';
 import { BodyTooLargeError, BudgetReachedError, errorOfClass, OffDomainRedirectError, YieldGuardError } from './crawl-errors.ts';
 import { robotsPolicy } from './robots.ts';
-import { runRoute, type RouteOutput } from './run-route.ts';
+import { type RouteOutput, runRoute } from './run-route.ts';
 import {
   DEFAULT_POLITENESS,
   type CrawlerKind,

@@ -4,13 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { UserError, EXIT } from '../lib/errors.ts';
+import { EXIT, UserError } from '../lib/errors.ts';
 import { formatAmount } from '../lib/money.ts';
 import type { Logger } from '../lib/logger.ts';
-import { DEFAULT_POLITENESS, type SpiderDefinition } from '../spiders/index.ts';
-import { resolveScope } from '../spiders/index.ts';
+import { DEFAULT_POLITENESS, resolveScope, type SpiderDefinition } from '../spiders/index.ts';
 import { robotsPolicy } from './robots.ts';
-import { runRoute, type RouteOutput } from './run-route.ts';
+import { type RouteOutput, runRoute } from './run-route.ts';
 
 export interface TryOptions {
   spider: SpiderDefinition;

@@ -78,3 +78,24 @@ export async function takeLockPatiently(
     await client.query("SELECT set_config('lock_timeout', '0', false)").catch(() => undefined);
   }
 }
+
+/** The statement that takes session lock `id`, for takeLockPatiently. */
+export function sessionLock(id: number): { text: string; values: unknown[] } {
+  return { text: 'SELECT pg_advisory_lock($1)', values: [id] };
+}
+
+/** Releases session lock `id`. */
+export async function unlock(client: pg.ClientBase, id: number): Promise<void> {
+  await client.query('SELECT pg_advisory_unlock($1)', [id]);
+}
+
+/** Releases every session lock this connection holds (what a failure left taken). */
+export async function unlockAll(client: pg.ClientBase): Promise<void> {
+  await client.query('SELECT pg_advisory_unlock_all()');
+}
+
+/** Takes lock `id` (with a text key: the two-key lock of class `id`) until the transaction ends. */
+export async function lockForTransaction(client: pg.ClientBase, id: number, key?: string): Promise<void> {
+  if (key === undefined) await client.query('SELECT pg_advisory_xact_lock($1)', [id]);
+  else await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [id, key]);
+}

@@ -5,15 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import type { Database } from '../db/index.ts';
-import { LOCK, takeLockPatiently } from '../db/index.ts';
-import { SQL_DIR, sqlQuery } from '../db/index.ts';
+import { cancelRunningStatement, closeRun, type Database, failRun, LOCK, openRun, sessionLock, SQL_DIR, sqlQuery, takeLockPatiently, unlock, unlockAll } from '../db/index.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../db/index.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
+const Q = (name: string) => sqlQuery('etl/run-etl.sql', name);
 
 export interface EtlOptions {
   database: Database;
@@ -75,23 +73,23 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   const client = await opts.database.pool.connect();
   const steps = etlSteps();
   // A stop cancels the statement running now: the transaction then fails and rolls back.
-  const cancel = () => void opts.database.pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
+  const cancel = () => void cancelRunningStatement(opts.database.pool, client).catch(() => undefined);
   opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.etl] }, { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
+    await takeLockPatiently(client, sessionLock(LOCK.etl), { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
     // Writers of different sources commit side by side, so ids need not commit in order: the
     // snapshot is taken while no writer is in flight, and every id after it will be higher.
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.stagingWrite] }, { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
+    await takeLockPatiently(client, sessionLock(LOCK.stagingWrite), { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-    const state = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK.stagingWrite]);
+    const state = await client.query<{ watermark: number }>(Q('watermark'));
+    await unlock(client, LOCK.stagingWrite);
     const from = opts.full ? 0 : state.rows[0]!.watermark;
-    const max = await client.query<{ max: number | null }>('SELECT max(id) AS max FROM staging.versions');
+    const max = await client.query<{ max: number | null }>(Q('last_version_id'));
     const to = max.rows[0]!.max ?? 0;
     // Emptied without blocking readers (they see the old rows until the rebuild commits).
     if (opts.full) await client.query(sqlQuery('etl/full-rebuild.sql', 'empty_core'));
-    await client.query('CREATE TEMP TABLE etl_params ON COMMIT DROP AS SELECT $1::bigint AS watermark, $2::boolean AS full_build', [from, opts.full === true]);
+    await client.query(Q('create_params'), [from, opts.full === true]);
     for (const step of steps) {
       // A stop between two statements has nothing to cancel: it ends the ETL here.
       if (opts.signal?.aborted) throw new Error(`etl stopped before ${step} (${messageOf(opts.signal.reason)}): rolled back, the watermark stays`);
@@ -104,17 +102,11 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
       opts.log.debug({ step, ms: Date.now() - t }, 'etl step done');
       failpoint('etl.step');
     }
-    await client.query(
-      `CREATE TEMP TABLE etl_scope ON COMMIT DROP AS
-       SELECT DISTINCT core.public_id('l', store_id || ':' || store_item_id) AS listing_id
-       FROM (SELECT store_id, store_item_id FROM etl_offer_versions UNION SELECT store_id, store_item_id FROM etl_assign) t`,
-    );
+    await client.query(Q('create_scope'));
     failpoint('etl.before-checks');
     await runChecks(client);
-    const counts = await client.query<{ keys: number; prices: number }>(
-      'SELECT (SELECT count(*) FROM etl_keys)::int AS keys, (SELECT count(*) FROM etl_offer_versions)::int AS prices',
-    );
-    await client.query('UPDATE ops.etl_state SET watermark = $1, updated_at = now()', [to]);
+    const counts = await client.query<{ keys: number; prices: number }>(Q('counts'));
+    await client.query(Q('set_watermark'), [to]);
     failpoint('etl.before-commit');
     await client.query('COMMIT');
     failpoint('etl.after-commit');
@@ -136,7 +128,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   } finally {
     opts.signal?.removeEventListener('abort', cancel);
     // The ETL lock, and the staging lock if a failure came before its unlock.
-    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    await unlockAll(client).catch(() => undefined);
     client.release();
   }
 }

@@ -11,8 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import type { Database } from '../db/index.ts';
-import { LOCK, takeLockPatiently } from '../db/index.ts';
+import { closeRun, type Database, failRun, LOCK, openRun, sessionLock, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
@@ -21,14 +20,15 @@ import { tightenHeap } from '../lib/tight-heap.ts';
 import { createLimiter } from '../lib/limiter.ts';
 import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
-import { closeRun, failRun, openRun } from '../db/index.ts';
 import { readLines } from '../raw/index.ts';
-import { fillPath, loadExportDefinitions, type ExportDefinition } from './export-definition.ts';
-import { contentKey, MANIFEST_KEY, ManifestWriter, readManifest, type ManifestHeader } from './manifest.ts';
+import { type ExportDefinition, fillPath, loadExportDefinitions } from './export-definition.ts';
+import { contentKey, MANIFEST_KEY, type ManifestHeader, ManifestWriter, readManifest } from './manifest.ts';
 import { ObjectBody, sha256 } from './object-body.ts';
 import { buildOpenApi, type ColumnTypes } from './openapi.ts';
 import { SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
+
+const Q = (name: string) => sqlQuery('export/run-export.sql', name);
 
 export const SITE_DIR = path.resolve(import.meta.dirname, 'site');
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -41,7 +41,7 @@ export type { Manifest, ManifestFile } from './manifest.ts';
 /** The id of the n-th staging version (0 for none): where a feed baseline counted in versions starts. */
 async function versionIdAt(client: PoolClient, n: number): Promise<number> {
   if (n <= 0) return 0;
-  const { rows } = await client.query<{ id: number }>('SELECT id FROM staging.versions ORDER BY id OFFSET $1 LIMIT 1', [n - 1]);
+  const { rows } = await client.query<{ id: number }>(Q('version_id_at'), [n - 1]);
   return rows[0]?.id ?? 0;
 }
 
@@ -87,11 +87,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const aliases = new AliasList(tmpDir);
   try {
     await opts.target.check();
-    await takeLockPatiently(client, { text: 'SELECT pg_advisory_lock($1)', values: [LOCK.export] }, { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
+    await takeLockPatiently(client, sessionLock(LOCK.export), { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
-    const { rows } = await client.query<{ watermark: number }>('SELECT watermark FROM ops.etl_state');
+    const { rows } = await client.query<{ watermark: number }>(Q('watermark'));
     const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
     const uploads = createLimiter(UPLOAD_CONCURRENCY);
@@ -122,7 +122,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const types: ColumnTypes = {};
     // The feed holds the changes of the latest generation that brought any: a generation with no new
     // data keeps the previous feed (and its bytes), so re-runs change nothing.
-    const counted = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM staging.versions WHERE id <= $1', [manifest.watermark]);
+    const counted = await client.query<{ n: number }>(Q('versions_up_to'), [manifest.watermark]);
     manifest.versions = counted.rows[0]!.n;
     // The first generation has no previous one to change from: its feed is empty (not all of history,
     // which would also be one object as big as the whole price history).
@@ -198,7 +198,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     throw err;
   } finally {
     progress.done();
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK.export]).catch(() => undefined);
+    await unlock(client, LOCK.export).catch(() => undefined);
     client.release();
     files.close();
     aliases.close();

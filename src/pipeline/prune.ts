@@ -4,11 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { sqlQuery } from '../db/index.ts';
 import type { Config } from '../config.ts';
-import type { ExportTarget } from '../export/index.ts';
-import { listRawFiles } from '../raw/index.ts';
-import { archivedPaths } from '../raw/index.ts';
-import { MANIFEST_KEY, readManifest } from '../export/index.ts';
+import { type ExportTarget, MANIFEST_KEY, readManifest } from '../export/index.ts';
+import { archivedPaths, listRawFiles } from '../raw/index.ts';
+
+const Q = (name: string) => sqlQuery('pipeline/prune.sql', name);
 
 export interface PruneOptions {
   /** Delete nothing; count what would go. */
@@ -45,7 +46,7 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
     const day = Date.parse(path.basename(path.dirname(file)));
     if (!(day < cutoff)) continue;
     const rel = path.relative(config.rawDir, file);
-    const { rows } = await pool.query<{ bytes: string }>('SELECT bytes_ingested AS bytes FROM staging.raw_files WHERE path = $1 AND finished', [rel]);
+    const { rows } = await pool.query<{ bytes: string }>(Q('ingested_bytes'), [rel]);
     if (rows.length === 0 || Number(rows[0]!.bytes) < fs.statSync(file).size) {
       result.rawFilesKept.push({ file: rel, reason: 'not fully ingested' });
       continue;
@@ -89,10 +90,7 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
   if (!dryRun) await opts.target.delete([...contentAddressed, ...oldManifests]);
   result.exportObjectsDeleted = contentAddressed.length + oldManifests.length;
 
-  const runs = await pool.query(
-    dryRun ? `SELECT 1 FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'` : `DELETE FROM ops.runs WHERE started_at < $1::timestamptz - $2 * interval '1 day'`,
-    [now, config.retention.runsDays],
-  );
+  const runs = await pool.query(Q(dryRun ? 'old_runs' : 'delete_old_runs'), [now, config.retention.runsDays]);
   result.runsDeleted = runs.rowCount ?? 0;
   return result;
 }

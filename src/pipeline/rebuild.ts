@@ -2,15 +2,14 @@
 // schema, staging (every raw file replayed in run order, from the local raw folder or, for files the
 // disk lost too, from RAW_ARCHIVE), core (a full ETL) and the published export.
 import type { Config } from '../config.ts';
-import type { Database } from '../db/index.ts';
-import { runEtl, type EtlResult } from '../etl/index.ts';
-import { runExport, type ExportResult } from '../export/index.ts';
-import { openTarget } from '../export/index.ts';
+import { type Database, sqlQuery } from '../db/index.ts';
+import { type EtlResult, runEtl } from '../etl/index.ts';
+import { type ExportResult, openTarget, runExport } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { restoreMissing } from '../raw/index.ts';
-import { runIngest, type IngestSummary } from '../staging/index.ts';
+import { type IngestSummary, runIngest } from '../staging/index.ts';
 
 export interface RebuildResult {
   restored: string[];
@@ -21,7 +20,7 @@ export interface RebuildResult {
 
 export async function rebuild(opts: { config: Config; database: Database; log: Logger; clock: Clock }): Promise<RebuildResult> {
   const { config, database, log } = opts;
-  const { rows } = await database.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM staging.versions');
+  const { rows } = await database.pool.query<{ n: number }>(sqlQuery('pipeline/rebuild.sql', 'count_versions'));
   if (rows[0]!.n > 0) {
     throw new UserError(`the database already holds ${rows[0]!.n} staging versions: rebuild is for a lost database (trawl ingest --replay re-reads chosen files)`);
   }

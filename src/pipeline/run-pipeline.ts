@@ -2,21 +2,18 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { runCrawl, type CrawlResult } from '../crawl/index.ts';
-import type { Database } from '../db/index.ts';
-import { runEtl, type EtlResult } from '../etl/index.ts';
-import { runExport, type ExportResult } from '../export/index.ts';
-import { openTarget } from '../export/index.ts';
+import { type CrawlResult, runCrawl } from '../crawl/index.ts';
+import { closeRun, type Database, failRun, lockSpiders, openRun } from '../db/index.ts';
+import { type EtlResult, runEtl } from '../etl/index.ts';
+import { type ExportResult, openTarget, runExport } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { closeRun, failRun, openRun } from '../db/index.ts';
 import { sendAlert } from './send-alert.ts';
-import { lockSpiders } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import type { SpiderDefinition } from '../spiders/index.ts';
 import { archiveMissing } from '../raw/index.ts';
-import { runIngest, type IngestSummary } from '../staging/index.ts';
+import { type IngestSummary, runIngest } from '../staging/index.ts';
 
 export interface PipelineOptions {
   spiders: SpiderDefinition[];

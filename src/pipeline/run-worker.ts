@@ -7,14 +7,15 @@
 //  - missed ticks (every worker was down) give one catch-up run at start.
 import PgBoss from 'pg-boss';
 import type { Config } from '../config.ts';
-import type { Database } from '../db/index.ts';
-import { LOCK } from '../db/index.ts';
+import { type Database, LOCK, lockForTransaction, sqlQuery } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { messageOf, UserError, EXIT } from '../lib/errors.ts';
+import { EXIT, messageOf, UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runPipeline } from './run-pipeline.ts';
 import { resolveSpiders } from '../spiders/index.ts';
 import { previousTick, type Schedule } from '../schedule/index.ts';
+
+const Q = (name: string) => sqlQuery('pipeline/run-worker.sql', name);
 
 export const queueName = (spider: string) => `trawl-run-${spider}`;
 
@@ -84,11 +85,11 @@ async function queueCatchUp(boss: PgBoss, database: Database, s: Schedule, log: 
   const client = await database.pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.catchUpClass, s.spider]);
+    await lockForTransaction(client, LOCK.catchUpClass, s.spider);
     const tick = await missedTick(database, s, new Date());
     if (!tick) return;
     const key = `catch-up:${tick.toISOString()}`;
-    const queued = await client.query('SELECT 1 FROM pgboss.job WHERE name = $1 AND singleton_key = $2', [queueName(s.spider), key]);
+    const queued = await client.query(Q('queued'), [queueName(s.spider), key]);
     if (queued.rowCount) return;
     await boss.send(queueName(s.spider), { spider: s.spider, catchUp: true }, { singletonKey: key });
     log.info({ spider: s.spider, tick }, 'missed a scheduled run: one catch-up run');
@@ -101,9 +102,6 @@ async function queueCatchUp(boss: PgBoss, database: Database, s: Schedule, log: 
 /** The latest tick, if it passed with no crawl of the spider since (workers were all down); a crawl that was killed counts, as its job is retried. */
 async function missedTick(database: Database, s: Schedule, now: Date): Promise<Date | undefined> {
   const tick = previousTick(s, now);
-  const { rows } = await database.pool.query<{ last: Date | null }>(
-    `SELECT max(started_at) AS last FROM ops.runs WHERE step = 'crawl' AND spider = $1 AND status IN ('ok', 'partial', 'running', 'killed')`,
-    [s.spider],
-  );
+  const { rows } = await database.pool.query<{ last: Date | null }>(Q('last_crawl_start'), [s.spider]);
   return rows[0]!.last === null || rows[0]!.last < tick ? tick : undefined;
 }

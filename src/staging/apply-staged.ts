@@ -1,7 +1,6 @@
 // Applies a staged raw file: under its sources' locks, in its order of applies, change detection,
 // the run's end (delisting, sightings) and the ledger, then commit.
-import { lockSourcesForWrite } from '../db/index.ts';
-import { sqlQuery } from '../db/index.ts';
+import { lockSourcesForWrite, sqlQuery } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
 import { applyIncoming, checkHashVersion, nextApplySeq } from './change-detection.ts';
@@ -48,14 +47,7 @@ export async function applyStaged(staged: StagedFile): Promise<IngestFileResult>
       result.delisted = await applyRunEnd(client, id, trailer!, end.lines, seq, plan, gone);
       result.collapsed = plan.collapsed;
     }
-    await client.query(
-      `UPDATE staging.raw_files
-       SET bytes_ingested = greatest(bytes_ingested, $2), lines_ingested = greatest(lines_ingested, $3),
-           source = coalesce(source, $4), run_id = coalesce(run_id, $5),
-           finished = finished OR $6, complete = complete OR $7, last_ingested_at = now()
-       WHERE id = $1`,
-      [id, end.bytes, end.lines, trailer?.source ?? null, trailer?.run_id ?? staged.runId, trailer !== undefined, trailer?.complete ?? false],
-    );
+    await client.query(Q('advance_ledger_row'), [id, end.bytes, end.lines, trailer?.source ?? null, trailer?.run_id ?? staged.runId, trailer !== undefined, trailer?.complete ?? false]);
     lap('delist');
     failpoint('ingest.before-commit');
     await client.query('COMMIT');

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { sqlQuery } from '../db/index.ts';
+import { sqlQuery, without } from '../db/index.ts';
 import { HASH_VERSION } from '../lib/canonical-json.ts';
 import { EXIT, UserError } from '../lib/errors.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
@@ -16,23 +16,11 @@ const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 
 /** Refuses to compare hashes made by another canonical form than this code's. */
 export async function checkHashVersion(client: pg.PoolClient): Promise<void> {
-  const { rows } = await client.query<{ hash_version: number }>('SELECT hash_version FROM staging.hash_state');
+  const { rows } = await client.query<{ hash_version: number }>(Q('hash_version'));
   const stored = rows[0]?.hash_version;
   if (stored !== HASH_VERSION) {
     throw new UserError(`staging holds hash version ${stored}, this trawl computes version ${HASH_VERSION}: run \`trawl rehash\` first`, { exitCode: EXIT.failed });
   }
-}
-
-/**
- * Runs one statement with a scan or join method of the planner off, where statistics mislead it
- * (temp tables have none; rows just landed are not in them); the rest of the transaction keeps it.
- */
-export async function without<T>(client: pg.PoolClient, method: 'seqscan' | 'nestloop', statement: () => Promise<T>): Promise<T> {
-  // set_config(…, true) is SET LOCAL.
-  await client.query("SELECT set_config($1, 'off', true)", [`enable_${method}`]);
-  const result = await statement();
-  await client.query("SELECT set_config($1, 'on', true)", [`enable_${method}`]);
-  return result;
 }
 
 /** The valid rows of `incoming`, whose lines belong to one raw file. */
@@ -116,7 +104,7 @@ export async function applyIncoming(
     await run('update_key_state', [applySeq]);
     await run('insert_key_state', [HASH_VERSION, applySeq]);
   }
-  await client.query('DROP TABLE IF EXISTS repeated, matched, segments, key_changes');
+  await client.query(Q('drop_change_tables'));
   return { records: batch.records, newVersions, unchanged: batch.records - newVersions, gone };
 }
 
@@ -132,7 +120,7 @@ async function loadPayload(client: pg.PoolClient, file: string): Promise<void> {
   const reader = new RangeReader(file);
   try {
     for (;;) {
-      const { rows } = await client.query<{ raw_line: number; line_start: string; line_end: string }>('FETCH 50000 FROM payload_lines');
+      const { rows } = await client.query<{ raw_line: number; line_start: string; line_end: string }>(Q('fetch_payload_lines'));
       if (rows.length === 0) break;
       const copy = async function* () {
         let chunk = '';
@@ -146,16 +134,16 @@ async function loadPayload(client: pg.PoolClient, file: string): Promise<void> {
         }
         if (chunk) yield chunk;
       };
-      await pipeline(Readable.from(copy()), client.query(copyFrom('COPY payload (raw_line, data, source_fields) FROM STDIN')));
+      await pipeline(Readable.from(copy()), client.query(copyFrom(Q('copy_payload'))));
     }
   } finally {
     reader.close();
   }
-  await client.query('CLOSE payload_lines');
+  await client.query(Q('close_payload_lines'));
 }
 
 /** This apply's place in the order of applies; taken once its sources' locks are held. */
 export async function nextApplySeq(client: pg.ClientBase): Promise<number> {
-  const { rows } = await client.query<{ seq: string }>("SELECT nextval('staging.apply_seq') AS seq");
+  const { rows } = await client.query<{ seq: string }>(Q('next_apply_seq'));
   return Number(rows[0]!.seq);
 }

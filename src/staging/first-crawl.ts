@@ -3,13 +3,12 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { lockSourcesForWrite } from '../db/index.ts';
-import { sqlQuery } from '../db/index.ts';
+import { lockSourcesForWrite, sqlQuery, without } from '../db/index.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { BatchKeys } from './batch-keys.ts';
-import { checkHashVersion, nextApplySeq, without } from './change-detection.ts';
+import { checkHashVersion, nextApplySeq } from './change-detection.ts';
 import { COPY_FIRST_VERSIONS, COPY_INCOMING, toIncomingRow } from './incoming-row.ts';
-import { copyChunks, sourceIsKnown, stageIncoming, type StagedFile } from './staged-file.ts';
+import { copyChunks, sourceIsKnown, type StagedFile, stageIncoming } from './staged-file.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 
@@ -51,7 +50,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   if (await sourceIsKnown(client, kind)) return false;
   // Ids this transaction takes from here are above every id taken before (and other writers'
   // rows in that range are told apart by their raw file).
-  const { rows: before } = await client.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM staging.versions');
+  const { rows: before } = await client.query<{ id: string }>(Q('max_version_id'));
   await client.query('SAVEPOINT first_versions');
   const quarantined: string[] = [];
   let heldBytes = 0;

@@ -1,12 +1,10 @@
 // One raw line into one COPY row: a record for `incoming` (or, a first crawl's, its version 1), a
 // quarantined line with its reason, or a control line. The door of staging: limits, the spider's
 // schema and the content hash, with no I/O.
-import { copyJson, copyRow, copyText } from '../db/index.ts';
-import { sqlQuery } from '../db/index.ts';
+import { copyJson, copyRow, copyText, sqlQuery } from '../db/index.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { messageOf } from '../lib/errors.ts';
-import { readRawRecord, runEndSchema, type RunEnd } from '../raw/index.ts';
-import { canonicalKey, recordLimitReason } from '../raw/index.ts';
+import { canonicalKey, readRawRecord, recordLimitReason, type RunEnd, runEndSchema } from '../raw/index.ts';
 import type { SpiderDefinition } from '../spiders/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 

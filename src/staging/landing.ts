@@ -13,6 +13,9 @@ import type { SpiderDefinition } from '../spiders/index.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 import { locateUnder, type LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';
+import { sqlQuery } from '../db/index.ts';
+
+const Q = (name: string) => sqlQuery('staging/landing.sql', name);
 
 export interface LandingResult {
   files: IngestFileResult[];
@@ -45,11 +48,7 @@ export async function ingestFromBucket(opts: {
   try {
     for (const obj of await listObjects(s3, bucket, prefix && `${prefix}/`)) {
       const ledgerPath = `s3://${bucket}/${obj.key}@${(obj.etag ?? '').replace(/"/g, '')}`;
-      const seen = await opts.pool.query(
-        `SELECT 1 FROM staging.raw_files WHERE path = $1 AND finished
-         UNION ALL SELECT 1 FROM staging.quarantined_files WHERE path = $1`,
-        [ledgerPath],
-      );
+      const seen = await opts.pool.query(Q('seen_object'), [ledgerPath]);
       if (seen.rowCount) continue;
       const local = path.join(tmp, 'object.jsonl');
       const quarantine = async (reason: string) => {
@@ -79,7 +78,7 @@ export async function ingestFromBucket(opts: {
         fs.rmSync(local, { force: true });
       }
       // An object is read whole: mark it finished so the next pass skips it.
-      await opts.pool.query('UPDATE staging.raw_files SET finished = true, etag = $2 WHERE path = $1', [ledgerPath, obj.etag ?? null]);
+      await opts.pool.query(Q('finish_object'), [ledgerPath, obj.etag ?? null]);
       result.files.push(r);
     }
   } finally {

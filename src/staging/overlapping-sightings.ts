@@ -11,13 +11,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { sqlQuery } from '../db/index.ts';
+import { copyRow, sqlQuery } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
-import { isInsideRawDir } from '../raw/index.ts';
-import { readRawRecord, type RunEnd } from '../raw/index.ts';
-import { readLines } from '../raw/index.ts';
-import { canonicalKey } from '../raw/index.ts';
-import { copyRow } from '../db/index.ts';
+import { canonicalKey, isInsideRawDir, readLines, readRawRecord, type RunEnd } from '../raw/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 
 const Q = (name: string) => sqlQuery('staging/overlap.sql', name);
@@ -96,7 +92,7 @@ export async function resolveOverlappingSightings(
       continue;
     }
     await client.query(Q('create_sighted'));
-    await pipeline(Readable.from(sightedRows(file, w.source)), client.query(copyFrom('COPY sighted (entity, key, observed_at) FROM STDIN')));
+    await pipeline(Readable.from(sightedRows(file, w.source)), client.query(copyFrom(Q('copy_sighted'))));
     const params = [w.source, w.partition, w.apply_seq];
     await client.query(Q('write_sighted_times'), params);
     await client.query(Q('uncover_sighted'), params);

@@ -3,11 +3,10 @@
 // sighting of.
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import { sqlQuery } from '../db/index.ts';
+import { sqlQuery, without } from '../db/index.ts';
 import { HASH_VERSION } from '../lib/canonical-json.ts';
 import type { RunEnd } from '../raw/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
-import { without } from './change-detection.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 
@@ -32,10 +31,7 @@ export interface RunEndPlan {
  * partition's sighting, at its last valid observation there (`keys`: what Node noted of its lines).
  */
 export async function planRunEnd(client: pg.PoolClient, rawFileId: number, end: RunEnd, keys: BatchKeys, maxMissingShare: number): Promise<RunEndPlan> {
-  const keyless = await client.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM staging.quarantine WHERE raw_file_id = $1 AND key IS NULL',
-    [rawFileId],
-  );
+  const keyless = await client.query<{ n: number }>(Q('count_keyless_quarantined'), [rawFileId]);
   // A record whose key could not be told may be any key: no partition of this run can delist safely.
   const complete = end.complete && keyless.rows[0]!.n === 0;
   const collapsed: string[] = [];

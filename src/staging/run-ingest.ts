@@ -1,14 +1,13 @@
 // `trawl ingest`: every finished raw file not yet (fully) ingested, oldest first, or chosen files again.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../db/index.ts';
+import { closeRun, type Database, failRun, openRun } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { closeRun, failRun, openRun } from '../db/index.ts';
 import { listRawFiles } from '../raw/index.ts';
 import { loadSpiders } from '../spiders/index.ts';
 import { quarantinedPaths } from './poison-file.ts';
-import { ingestFiles, type IngestFileResult } from './ingest.ts';
+import { type IngestFileResult, ingestFiles } from './ingest.ts';
 
 export interface IngestOptions {
   database: Database;

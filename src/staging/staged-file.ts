@@ -7,15 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { sqlQuery } from '../db/index.ts';
-import { UserError, messageOf } from '../lib/errors.ts';
+import { messageOf, UserError } from '../lib/errors.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
-import { readRawRecord, type RunEnd } from '../raw/index.ts';
-import { readLineBatches, readLines, type RawFileLine } from '../raw/index.ts';
-import { isInsideRawDir } from '../raw/index.ts';
+import { isInsideRawDir, type RawFileLine, readLineBatches, readLines, readRawRecord, type RunEnd } from '../raw/index.ts';
 import { BatchKeys } from './batch-keys.ts';
 import type { IncomingBatch } from './change-detection.ts';
-import { COPY_INCOMING, quarantineRow, toIncomingRow, type IncomingRow } from './incoming-row.ts';
+import { COPY_INCOMING, type IncomingRow, quarantineRow, toIncomingRow } from './incoming-row.ts';
 import type { IngestFileOptions, IngestFileResult } from './ingest.ts';
 import { PoisonFileError } from './poison-file.ts';
 
@@ -64,12 +62,7 @@ export async function stageFile(opts: IngestFileOptions): Promise<StagedFile | I
     await client.query('BEGIN');
     // The ledger row stays locked until commit, so a second ingest of this file waits here and then
     // reads the offset the first one reached.
-    const ledger = await client.query<{ id: number; bytes_ingested: number; lines_ingested: number }>(
-      `INSERT INTO staging.raw_files (path) VALUES ($1)
-       ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
-       RETURNING id, bytes_ingested, lines_ingested`,
-      [rel],
-    );
+    const ledger = await client.query<{ id: number; bytes_ingested: number; lines_ingested: number }>(Q('claim_ledger_row'), [rel]);
     const row = ledger.rows[0]!;
     const entry = { id: Number(row.id), bytes: Number(row.bytes_ingested), lines: Number(row.lines_ingested) };
     const size = fs.statSync(opts.file).size;

@@ -35,3 +35,16 @@ describe('the layer rule in the lint', () => {
     expect(await layerErrors('test/probe.test.ts', "export { runIngest } from '../src/staging/run-ingest.ts';\n")).toEqual([]);
   });
 });
+
+describe('SQL only in sql/', () => {
+  const sqlErrors = async (file: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+  };
+
+  it('fails a statement written in a stage, passes words that only look alike, and lets src/db keep its connection-level ones', async () => {
+    expect(await sqlErrors('src/staging/probe.ts', "export const q = 'SELECT 1';\nexport const r = `\n  UPDATE x SET y = 1`;\n")).toHaveLength(2);
+    expect(await sqlErrors('src/staging/probe.ts', "export const m = 'Select a spider';\nexport const t = 'BEGIN';\n")).toEqual([]);
+    expect(await sqlErrors('src/db/probe.ts', "export const q = 'SELECT pg_advisory_unlock_all()';\n")).toEqual([]);
+  });
+});
