@@ -27,7 +27,7 @@ WITH touched AS (
   FROM core.listings l
   JOIN touched t USING (store_id, store_item_id)
   JOIN core.prices p USING (listing_id)
-  JOIN staging.versions v ON v.id = p.staging_version_id
+  JOIN staged_offers v ON v.id = p.staging_version_id
 )
 SELECT DISTINCT ON (k.store_id, k.store_item_id)
        k.store_id, k.store_item_id,
@@ -36,7 +36,7 @@ SELECT DISTINCT ON (k.store_id, k.store_item_id)
        v.data->>'url' AS url,
        (v.data->>'steam_app_id')::bigint AS steam_app_id
 FROM listing_keys k
-JOIN staging.versions v ON v.source = k.source AND v.entity = 'offer' AND v.key = k.key AND NOT v.delisted
+JOIN staged_offers v ON v.source = k.source AND v.key = k.key AND NOT v.delisted
 ORDER BY k.store_id, k.store_item_id, v.valid_from DESC, v.source, v.key;
 
 -- Every listing of the touched title groups (old and new titles), with its attributes.

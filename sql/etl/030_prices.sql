@@ -1,8 +1,8 @@
 -- Price history (SCD type 2): one row per staging version of each touched offer key, rebuilt whole
 -- for those keys, so the cost follows the number of changed keys.
 DELETE FROM core.prices p
-USING staging.versions v, etl_keys k
-WHERE p.staging_version_id = v.id AND v.source = k.source AND v.entity = 'offer' AND v.key = k.key;
+USING staged_offers v, etl_keys k
+WHERE p.staging_version_id = v.id AND v.source = k.source AND v.key = k.key;
 
 INSERT INTO core.prices (listing_id, region_code, currency, source, status, amount, regular_amount, discount_pct,
                          valid_from, valid_to, staging_version_id)

@@ -1,11 +1,11 @@
--- What `trawl export` reads besides the export queries (src/export/run-export.ts).
+-- What `trawl export` reads besides the export queries (src/export/run-export.ts): marts only, as they do.
 
 -- name: watermark
-SELECT watermark FROM ops.etl_state;
+SELECT watermark FROM mart.etl_state;
 
 -- name: version_id_at
 -- The id of the n-th version: where a feed baseline counted in versions starts.
-SELECT id FROM staging.versions ORDER BY id OFFSET $1 LIMIT 1;
+SELECT id FROM mart.version_ids ORDER BY id OFFSET $1 LIMIT 1;
 
 -- name: versions_up_to
-SELECT count(*)::int AS n FROM staging.versions WHERE id <= $1;
+SELECT count(*)::int AS n FROM mart.version_ids WHERE id <= $1;

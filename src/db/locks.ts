@@ -16,6 +16,8 @@ export const LOCK = {
   etl: 7_401_003,
   /** Changing the database's own rights (one migrating command at a time). */
   databaseRights: 7_401_004,
+  /** Applying changed sql/marts files (src/db/apply-marts.ts). */
+  marts: 7_401_005,
   /** Two-key locks: (class, hashtext(spider)). */
   spiderClass: 7_401_100,
   catchUpClass: 7_401_200,

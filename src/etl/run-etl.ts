@@ -5,13 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { cancelRunningStatement, closeRun, type Database, failRun, LOCK, openRun, sessionLock, SQL_DIR, sqlQuery, takeLockPatiently, unlock, unlockAll } from '../db/index.ts';
+import { applyMarts, cancelRunningStatement, closeRun, type Database, failRun, LOCK, openRun, sessionLock, SQL_DIR, sqlQuery, takeLockPatiently, unlock, unlockAll } from '../db/index.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
 
 export const ETL_DIR = path.join(SQL_DIR, 'etl');
 const Q = (name: string) => sqlQuery('etl/run-etl.sql', name);
+
+/** The staging models the steps read, one per entity (sql/staging/<entity>.sql, statement `model`). */
+const STAGING_MODELS = ['staging/offers.sql'];
 
 export interface EtlOptions {
   database: Database;
@@ -31,6 +34,8 @@ export interface EtlResult {
   keys: number;
   priceRows: number;
   steps: string[];
+  /** The sql/marts files applied because they changed (none on most runs). */
+  marts: string[];
   durationMs: number;
 }
 
@@ -78,6 +83,10 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
     await takeLockPatiently(client, sessionLock(LOCK.etl), { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
+    // The marts first, in their own short transaction: a changed one is replaced before the ETL
+    // takes its snapshot, and an unchanged one is not touched.
+    const marts = await applyMarts(client, opts.log, { signal: opts.signal });
+    if (marts.length) opts.log.info({ marts }, 'marts replaced: their sql/marts files changed');
     // Writers of different sources commit side by side, so ids need not commit in order: the
     // snapshot is taken while no writer is in flight, and every id after it will be higher.
     await takeLockPatiently(client, sessionLock(LOCK.stagingWrite), { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
@@ -90,6 +99,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
     // Emptied without blocking readers (they see the old rows until the rebuild commits).
     if (opts.full) await client.query(sqlQuery('etl/full-rebuild.sql', 'empty_core'));
     await client.query(Q('create_params'), [from, opts.full === true]);
+    for (const model of STAGING_MODELS) await client.query(sqlQuery(model, 'model'));
     for (const step of steps) {
       // A stop between two statements has nothing to cancel: it ends the ETL here.
       if (opts.signal?.aborted) throw new Error(`etl stopped before ${step} (${messageOf(opts.signal.reason)}): rolled back, the watermark stays`);
@@ -117,6 +127,7 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
       keys: counts.rows[0]!.keys,
       priceRows: counts.rows[0]!.prices,
       steps,
+      marts,
       durationMs: Date.now() - started,
     };
     await closeRun(opts.database.db, runId, 'ok', { records: result.keys, new_versions: result.priceRows });
