@@ -32,7 +32,7 @@ if (mode === 'copy') {
   let newVersions = 0;
   const log = mode === 'ingest+timings' ? createLogger({ level: 'debug', format: 'json' }) : silentLogger;
   const meter = startCpuMeter();
-  await ingestFiles(files, { pool, rawDir: rawDir!, spiders: new Map(), delistMaxMissingShare: 0.5, log }, (r) => {
+  await ingestFiles(files, { pool, rawDir: rawDir!, rules: new Map(), delistMaxMissingShare: 0.5, log }, (r) => {
     records += r.records;
     newVersions += r.newVersions;
   });

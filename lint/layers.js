@@ -21,7 +21,9 @@ export const RANKS = {
 };
 
 /** Pairs that the ranks allow but the design does not: [importer, imported, why]. */
-export const NEVER = [];
+export const NEVER = [
+  ['staging', 'spiders', 'staging validates with the rules its callers hand it (src/pipeline/source-rules.ts), and imports no spider'],
+];
 
 /** The layer of a path under src/: its first folder, or the file's own name for src/cli.ts and src/config.ts. */
 function layerOf(rel) {

@@ -57,7 +57,7 @@ export async function ingestOnePercentChange(pool: pg.Pool, dir: string, s: Synt
     }));
   }
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  const r = await ingestFile({ pool, rawDir: path.join(dir, 'raw'), file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  const r = await ingestFile({ pool, rawDir: path.join(dir, 'raw'), file, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
   if (r.newVersions !== lines.length) throw new Error(`expected ${lines.length} new versions, got ${r.newVersions}`);
   return { at, changed: lines.length };
 }

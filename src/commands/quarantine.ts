@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../lib/errors.ts';
 import { formatTable } from '../lib/table.ts';
 import { act } from './act.ts';
+import { loadSourceRules } from './load-source-rules.ts';
 import { envHelp, DB_VARS } from './env-help.ts';
 
 export function registerQuarantine(program: Command): void {
@@ -30,10 +31,9 @@ export function registerQuarantine(program: Command): void {
     .addHelpText('after', envHelp(DB_VARS))
     .action(() =>
       act({}, async (ctx) => {
-        const spiders = await (await import('../spiders/index.ts')).loadSpiders();
         const pool = (await ctx.database()).pool;
         const { locateUnder } = await import('../staging/index.ts');
-        const r = await (await import('../staging/index.ts')).retryQuarantine(pool, spiders, locateUnder(ctx.config.rawDir), ctx.log);
+        const r = await (await import('../staging/index.ts')).retryQuarantine(pool, await loadSourceRules(), locateUnder(ctx.config.rawDir), ctx.log);
         const files = await (await import('../staging/index.ts')).clearQuarantinedFiles(pool);
         process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined; ${files} quarantined file(s) will be tried again by the next ingest\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;

@@ -2,5 +2,6 @@
 // The public door: other layers import this folder through this file only (the lint enforces it);
 // tests may reach the files behind it.
 export { reparse } from './reparse.ts';
-export { type CrawlResult, resumeWindowHours, runCrawl } from './run-crawl.ts';
+export { resumeWindowHours } from './resume.ts';
+export { type CrawlResult, runCrawl } from './run-crawl.ts';
 export { formatTryResult, tryRoute } from './try-route.ts';

@@ -1,7 +1,7 @@
 // An emitted record becomes a raw line: validated against the spider's schema, keyed, partitioned.
 // An invalid record is kept, flagged with its reason, so nothing a crawl saw is lost.
 import type { RawRecord } from '../raw/index.ts';
-import type { EmitInput, SpiderDefinition } from '../spiders/index.ts';
+import { type EmitInput, type SpiderDefinition, validateRecord } from '../spiders/index.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -21,14 +21,14 @@ export function toRawLine(spider: SpiderDefinition, input: EmitInput, url: strin
     source_fields: input.sourceFields ?? null,
     ...(spider.volatile?.length ? { volatile: spider.volatile } : {}),
   };
-  const parsed = input.error === undefined ? spider.schema.safeParse(input.data) : undefined;
-  if (parsed?.success) {
-    line.data = parsed.data as Record<string, unknown>;
-    line.key = spider.key(parsed.data);
-    line.partition = spider.partition?.(parsed.data) ?? 'all';
+  const verdict = input.error === undefined ? validateRecord(spider, input.data) : undefined;
+  if (verdict?.ok) {
+    line.data = verdict.data;
+    line.key = verdict.key;
+    line.partition = verdict.partition;
     return line;
   }
-  line.invalid = input.error ?? parsed!.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
+  line.invalid = input.error ?? (verdict as { reason: string }).reason;
   // The key of an invalid record, where it can be told, keeps it from being taken as delisted.
   try {
     line.key = spider.key(input.data as never) || null;

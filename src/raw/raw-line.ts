@@ -40,6 +40,8 @@ export interface RunStart {
   run_id: string;
   source: string;
   started_at: string;
+  /** The hash of the code the crawl validated with (src/spiders/schema-hash.ts); absent from other producers' files. */
+  schema_hash?: string;
 }
 
 /** Raw files live at <raw dir>/<source>/<YYYY-MM-DD>/<run id>.jsonl; a run in progress ends in .part. */

@@ -56,7 +56,7 @@ async function stageFirstVersions(staged: StagedFile, kind: { source: string; en
   let heldBytes = 0;
   const rows = copyChunks(
     staged,
-    (line) => toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, { firstVersionOf: staged.ledgerId }),
+    (line) => toIncomingRow(line.text, line.lineNo, opts.rules, staged.runId, batch.keys, { trusted: staged.trusted, firstVersionOf: staged.ledgerId }),
     (r) => {
       if (r.reason !== undefined) {
         quarantined.push(r.copy!);

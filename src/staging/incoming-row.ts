@@ -1,12 +1,13 @@
 // One raw line into one COPY row: a record for `incoming` (or, a first crawl's, its version 1), a
-// quarantined line with its reason, or a control line. The door of staging: limits, the spider's
-// schema and the content hash, with no I/O.
+// quarantined line with its reason, or a control line. The door of staging: limits, the source's
+// rules (its schema, unless the file is trawl's own, crawled with the current one) and the content
+// hash, with no I/O.
 import { copyJson, copyRow, copyText, sqlQuery } from '../db/index.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { messageOf } from '../lib/errors.ts';
 import { canonicalKey, readRawRecord, recordLimitReason, type RunEnd, runEndSchema } from '../raw/index.ts';
-import type { SpiderDefinition } from '../spiders/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
+import type { SourceRulebook } from './source-rules.ts';
 
 /** COPY into `incoming`, and a first crawl's COPY straight into versions: the columns these rows fill. */
 export const COPY_INCOMING = sqlQuery('staging/ingest.sql', 'copy_incoming');
@@ -25,7 +26,8 @@ export interface IncomingRow {
 /**
  * Validates one raw line into a COPY row: a record, a quarantined line, or a control line. With
  * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
- * by the spider's current schema alone. With `withoutData` (the line's bytes in its file), the row
+ * by the source's current rules alone. With `trusted` (a trawl crawl's file whose schema hash is the
+ * current one), a line the crawl found valid is not validated again. With `withoutData` (the line's bytes in its file), the row
  * leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
  * With `firstVersionOf` (the raw file's ledger id), a valid record's row is its version 1, for
  * COPY_FIRST_VERSIONS.
@@ -33,10 +35,10 @@ export interface IncomingRow {
 export function toIncomingRow(
   text: string,
   lineNo: number,
-  spiders: Map<string, SpiderDefinition>,
+  rules: SourceRulebook,
   runId: string | null,
   keys: BatchKeys,
-  opts: { revalidate?: boolean; withoutData?: { start: number; end: number }; firstVersionOf?: number } = {},
+  opts: { revalidate?: boolean; trusted?: boolean; withoutData?: { start: number; end: number }; firstVersionOf?: number } = {},
 ): IncomingRow {
   let obj: unknown;
   try {
@@ -63,24 +65,24 @@ export function toIncomingRow(
   if (r.key !== null) r.key = canonicalKey(r.key);
   const limit = recordLimitReason(r);
   if (limit) return quarantineRow(text, lineNo, runId, limit, r);
-  const spider = spiders.get(r.source);
+  const source = rules.get(r.source);
   if (opts.revalidate) {
-    if (!spider || spider.entity !== r.entity) return quarantineRow(text, lineNo, runId, r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, r);
-    const valid = spider.schema.safeParse(r.data);
-    if (!valid.success) return quarantineRow(text, lineNo, runId, zodReason(valid.error), r);
-    r.data = valid.data as Record<string, unknown>;
-    r.key = spider.key(valid.data);
-    r.partition = spider.partition?.(valid.data) ?? r.partition;
+    if (!source || source.entity !== r.entity) return quarantineRow(text, lineNo, runId, r.invalid ?? `no spider ${r.source} with entity ${r.entity} to validate against`, r);
+    const verdict = source.validate(r.data);
+    if (!verdict.ok) return quarantineRow(text, lineNo, runId, verdict.reason, r);
+    r.data = verdict.data;
+    r.key = verdict.key;
+    r.partition = verdict.partition;
     r.invalid = undefined;
   }
   if (r.invalid !== undefined) return quarantineRow(text, lineNo, runId, r.invalid, r);
   if (r.data === null) return quarantineRow(text, lineNo, runId, 'record has no data', r);
   if (r.key === null) return quarantineRow(text, lineNo, runId, 'record has no key', r);
-  if (spider && spider.entity === r.entity && !opts.revalidate) {
-    const valid = spider.schema.safeParse(r.data);
-    if (!valid.success) return quarantineRow(text, lineNo, runId, zodReason(valid.error), r);
+  if (source && source.entity === r.entity && !opts.revalidate && !opts.trusted) {
+    const verdict = source.validate(r.data);
+    if (!verdict.ok) return quarantineRow(text, lineNo, runId, verdict.reason, r);
   }
-  const volatile = r.volatile ?? spider?.volatile ?? [];
+  const volatile = r.volatile ?? source?.volatile ?? [];
   let hash: string;
   try {
     hash = contentHash(r.data, volatile);
@@ -193,9 +195,6 @@ function keyHash(source: string, entity: string, key: string): number {
 
 const UNPAIRED_SURROGATE = /\\ud[89a-f][0-9a-f]{2}/i;
 
-function zodReason(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ');
-}
 
 /** A Postgres text[] literal in COPY text, or \N for none. The few distinct lists are remembered. */
 function textArray(values: readonly string[]): string {

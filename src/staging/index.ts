@@ -7,3 +7,4 @@ export { clearQuarantinedFiles, listQuarantinedFiles } from './poison-file.ts';
 export { listQuarantine, retryQuarantine } from './quarantine.ts';
 export { rehashStaging } from './rehash.ts';
 export { type IngestSummary, runIngest } from './run-ingest.ts';
+export { type SourceRulebook, type SourceRules } from './source-rules.ts';

@@ -6,9 +6,9 @@ import type pg from 'pg';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
-import type { SpiderDefinition } from '../spiders/index.ts';
 import { applyStaged } from './apply-staged.ts';
 import type { LocateRawFile } from './overlapping-sightings.ts';
+import type { SourceRulebook } from './source-rules.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';
 import { abandon, ledgerPathOf, stageFile, type StagedFile } from './staged-file.ts';
 
@@ -39,7 +39,8 @@ export interface IngestFileOptions {
    * is a line. Otherwise such a line is a write in progress, left for the next ingest.
    */
   whole?: boolean;
-  spiders: Map<string, SpiderDefinition>;
+  /** What staging knows of each source (src/pipeline/source-rules.ts builds it from the spiders). */
+  rules: SourceRulebook;
   delistMaxMissingShare: number;
   log: Logger;
   /** Where a ledgered raw file (a crawl overlapping this one) can be read again; default: under rawDir. */

@@ -9,11 +9,11 @@ import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
 import { createS3Client, downloadObject, listObjects, parseS3Url } from '../lib/s3.ts';
-import type { SpiderDefinition } from '../spiders/index.ts';
 import { ingestFile, type IngestFileResult } from './ingest.ts';
 import { locateUnder, type LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';
 import { sqlQuery } from '../db/index.ts';
+import type { SourceRulebook } from './source-rules.ts';
 
 const Q = (name: string) => sqlQuery('staging/landing.sql', name);
 
@@ -26,7 +26,7 @@ export async function ingestFromBucket(opts: {
   url: string;
   config: Config;
   pool: pg.Pool;
-  spiders: Map<string, SpiderDefinition>;
+  rules: SourceRulebook;
   log: Logger;
 }): Promise<LandingResult> {
   const { bucket, prefix } = parseS3Url(opts.url);
@@ -66,7 +66,7 @@ export async function ingestFromBucket(opts: {
           continue;
         }
         try {
-          r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, spiders: opts.spiders, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log, locateRawFile });
+          r = await ingestFile({ pool: opts.pool, rawDir: tmp, file: local, ledgerPath, replay: true, whole: true, rules: opts.rules, delistMaxMissingShare: opts.config.delistMaxMissingShare, log: opts.log, locateRawFile });
         } catch (err) {
           // An object whose content fails it is quarantined and the next goes on; anything else stops.
           const reason = poisonReason(err);

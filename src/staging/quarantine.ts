@@ -5,12 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { LOCK, lockForTransaction, sqlQuery } from '../db/index.ts';
-import type { SpiderDefinition } from '../spiders/index.ts';
 import { BatchKeys } from './batch-keys.ts';
 import { isLineRefusal } from '../raw/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { applyIncoming, checkHashVersion, nextApplySeq } from './change-detection.ts';
 import { COPY_INCOMING, toIncomingRow } from './incoming-row.ts';
+import type { SourceRulebook } from './source-rules.ts';
 import { decisionTimesOf, type LocateRawFile, resolveOverlappingSightings } from './overlapping-sightings.ts';
 
 const Q = (name: string) => sqlQuery('staging/quarantine.sql', name);
@@ -40,7 +40,7 @@ export interface RetryResult {
 }
 
 /** `locate`: where the raw files of crawls overlapping a retried line are read again (staging/overlapping-sightings.ts). */
-export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, SpiderDefinition>, locate: LocateRawFile, log: Logger): Promise<RetryResult> {
+export async function retryQuarantine(pool: pg.Pool, rules: SourceRulebook, locate: LocateRawFile, log: Logger): Promise<RetryResult> {
   const result: RetryResult = { retried: 0, landed: 0, stillQuarantined: 0, newVersions: 0 };
   const files = await pool.query<{ raw_file_id: number }>(Q('files_with_open_lines'));
   for (const { raw_file_id: fileId } of files.rows) {
@@ -60,7 +60,7 @@ export async function retryQuarantine(pool: pg.Pool, spiders: Map<string, Spider
           still.push({ id: q.id, reason: q.reason });
           continue;
         }
-        const row = toIncomingRow(q.line, q.raw_line, spiders, q.run_id, keys, { revalidate: true });
+        const row = toIncomingRow(q.line, q.raw_line, rules, q.run_id, keys, { revalidate: true });
         if (row.reason !== undefined) still.push({ id: q.id, reason: row.reason });
         else if (row.copy) {
           landed.push(q.id);

@@ -5,15 +5,17 @@ import { closeRun, type Database, failRun, openRun } from '../db/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { listRawFiles } from '../raw/index.ts';
-import { loadSpiders } from '../spiders/index.ts';
 import { quarantinedPaths } from './poison-file.ts';
 import { type IngestFileResult, ingestFiles } from './ingest.ts';
+import type { SourceRulebook } from './source-rules.ts';
 
 export interface IngestOptions {
   database: Database;
   rawDir: string;
   log: Logger;
   delistMaxMissingShare: number;
+  /** What staging knows of each source (src/pipeline/source-rules.ts builds it from the spiders). */
+  rules: SourceRulebook;
   /** Only these sources' files. */
   sources?: string[];
   /** Re-ingest exactly these files, from their first line. */
@@ -39,7 +41,6 @@ export interface IngestSummary {
 }
 
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
-  const spiders = await loadSpiders();
   const replay = opts.replay !== undefined;
   const files = replay ? opts.replay!.map((f) => path.resolve(f)) : listRawFiles(opts.rawDir, opts.sources);
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`raw file not found: ${f}`);
@@ -47,7 +48,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const runId = await openRun(opts.database.db, 'ingest', spider, opts.pipelineId ?? null);
   const summary: IngestSummary = { files: [], records: 0, newVersions: 0, unchanged: 0, delisted: 0, quarantined: 0, newQuarantined: 0, collapsed: [], quarantinedFiles: [], skippedQuarantinedFiles: [] };
   try {
-    const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, spiders, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log, signal: opts.signal };
+    const options = { pool: opts.database.pool, rawDir: opts.rawDir, replay, rules: opts.rules, delistMaxMissingShare: opts.delistMaxMissingShare, log: opts.log, signal: opts.signal };
     // A file quarantined whole by an earlier pass waits for `trawl quarantine retry`.
     const rels = files.map((f) => path.relative(opts.rawDir, f));
     const passedOver = await quarantinedPaths(opts.database.pool, rels);

@@ -16,6 +16,7 @@ import type { IncomingBatch } from './change-detection.ts';
 import { COPY_INCOMING, type IncomingRow, quarantineRow, toIncomingRow } from './incoming-row.ts';
 import type { IngestFileOptions, IngestFileResult } from './ingest.ts';
 import { PoisonFileError } from './poison-file.ts';
+import type { SourceRulebook } from './source-rules.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 
@@ -32,6 +33,8 @@ export interface StagedFile {
   /** Quarantined lines staged into `incoming`. */
   invalidLines: number;
   runId: string | null;
+  /** A trawl crawl's file whose start line carries the current schema hash: its valid lines are not validated again. */
+  trusted: boolean;
   trailer?: RunEnd;
   timings: Record<string, number>;
   /** A first crawl of this source and entity: its lines are read when it applies (`stageFirstVersions`). */
@@ -82,6 +85,8 @@ export async function stageFile(opts: IngestFileOptions): Promise<StagedFile | I
     // A file of a source with known keys is mostly unchanged lines: they go without their data.
     const staged: StagedFile = {
       client, opts, result, ledgerId: entry.id, from, end: from, runId: null, timings, invalidLines: 0,
+      // A landing object is another producer's: always validated.
+      trusted: !opts.ledgerPath && (await crawledWithCurrentSchema(opts.file, opts.rules)),
       batch: { records: 0, keys: new BatchKeys(), payloadFile: known ? opts.file : undefined },
     };
     // A first crawl of a source is read when it applies, under the source's lock, and lands its
@@ -102,7 +107,7 @@ export async function stageIncoming(staged: StagedFile, lap: (name: string) => v
   const rows = copyChunks(
     staged,
     (line) =>
-      toIncomingRow(line.text, line.lineNo, opts.spiders, staged.runId, batch.keys, withoutData ? { withoutData: { start: line.startOffset, end: line.endOffset - 1 } } : {}),
+      toIncomingRow(line.text, line.lineNo, opts.rules, staged.runId, batch.keys, { trusted: staged.trusted, ...(withoutData ? { withoutData: { start: line.startOffset, end: line.endOffset - 1 } } : {}) }),
     (r) => {
       if (r.reason !== undefined) staged.invalidLines++;
       else if (r.copy) batch.records++;
@@ -148,6 +153,20 @@ export async function* copyChunks(
     }
   }
   if (chunk) yield chunk;
+}
+
+/** Whether a raw file's start line names a source whose rules carry the schema hash it was crawled with. */
+async function crawledWithCurrentSchema(file: string, rules: SourceRulebook): Promise<boolean> {
+  for await (const line of readLines(file, { bytes: 0, lines: 0 })) {
+    try {
+      const start = JSON.parse(line.text) as { control?: unknown; source?: unknown; schema_hash?: unknown };
+      const current = typeof start.source === 'string' ? rules.get(start.source)?.schemaHash : undefined;
+      return start.control === 'start' && typeof start.schema_hash === 'string' && start.schema_hash === current;
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** The source and entity of a file's first record (within its first 100 lines), if any. */

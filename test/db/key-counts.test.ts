@@ -34,7 +34,7 @@ it('counts the keys a warehouse already has, and goes down cleanly', async () =>
   const at = new Date(Date.UTC(2026, 0, 1, 6)).toISOString();
   for (const [source, n] of [['shop', 3], ['mall', 2]] as const) {
     const file = writeRawFile(fresh.rawDir, source, Array.from({ length: n }, (_, i) => ({ key: `k${i}`, at, data: { amount: i } })));
-    await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
   }
   // Down to before the migration, then up again, as on a warehouse that predates it.
   const names = fs.readdirSync(MIGRATIONS_DIR).sort();

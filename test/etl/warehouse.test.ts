@@ -42,7 +42,7 @@ const offer = (o: OfferIn) => ({
 async function observe(source: string, at: string, offers: OfferIn[], complete?: boolean) {
   const obs: Obs[] = offers.map((o) => ({ key: `${source}:${o.store}:${o.item}:${o.region ?? 'us'}`, at, data: offer(o) }));
   const file = writeRawFile(fresh.rawDir, source, obs, complete === undefined ? undefined : { complete });
-  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
 }
 
 const etl = (full = false) => runEtl({ database: fresh.database, log: silentLogger, full });

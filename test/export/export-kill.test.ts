@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spiderRules } from '../helpers/spider-rules.ts';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
@@ -32,7 +33,7 @@ beforeAll(async () => {
   // Day 2 is landed and modelled but not exported: the killed exports publish it.
   demo.setDay(2);
   await runCrawl({ spider: demoStore, config, log: silentLogger, clock: fixedClock(demoDayTime(2)), baseUrl: demo.baseUrl });
-  await runIngest({ database, rawDir: config.rawDir, log: silentLogger, delistMaxMissingShare: 0.5 });
+  await runIngest({ database, rawDir: config.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules() });
   await runEtl({ database, log: silentLogger });
   await demo.close();
   day1Export = path.join(dir, 'public-day1');

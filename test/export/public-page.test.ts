@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS } from '../../src/crawl/run-crawl.ts';
+import { CHROMIUM_ARGS } from '../../src/crawl/crawler-factory.ts';
 import type { Database } from '../../src/db/database.ts';
 import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { serveFolder, type FolderServer } from '../../src/export/serve-folder.ts';

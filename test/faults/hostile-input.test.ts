@@ -14,6 +14,7 @@ import type { Database } from '../../src/db/database.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { PriceParseError } from '../../src/lib/money.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { sourceRulesOf } from '../../src/pipeline/source-rules.ts';
 import { defineSpider, type EmitInput } from '../../src/spiders/define-spider.ts';
 import { offerSchema, readOfferPrice } from '../../src/spiders/lib/offer.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
@@ -168,7 +169,7 @@ beforeAll(async () => {
   server = await hostileServer();
   rssBefore = process.memoryUsage().rss;
   crawl = await runCrawl({ spider: hostile as never, config, log: silentLogger, clock: fixedClock(new Date('2026-03-01T00:00:00Z')), baseUrl: server.url, maxPages: 30 });
-  await ingestFile({ pool: database.pool, rawDir: config.rawDir, file: crawl.rawFile, spiders: new Map([['hostile', hostile as never]]), delistMaxMissingShare: 0.5, log: silentLogger });
+  await ingestFile({ pool: database.pool, rawDir: config.rawDir, file: crawl.rawFile, rules: sourceRulesOf(new Map([['hostile', hostile as never]])), delistMaxMissingShare: 0.5, log: silentLogger });
   quarantine = (await database.pool.query('SELECT key, reason FROM staging.quarantine ORDER BY key')).rows;
   landed = (await database.pool.query(`SELECT key, data FROM staging.versions WHERE source = 'hostile' ORDER BY key`)).rows;
 });

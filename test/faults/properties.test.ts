@@ -195,7 +195,7 @@ describe(`change detection against a model (seed ${SEED})`, () => {
         );
         // Replaying any file afterwards changes nothing.
         for (const file of [...written, ...(replay ? [written[0]!] : [])]) {
-          await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+          await ingestFile({ pool: database.pool, rawDir, file, replay: true, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
         }
         const actual = await versionsOf(source);
         expect(actual).toEqual(model(files));
@@ -222,7 +222,7 @@ describe(`observations at the same instant (seed ${SEED})`, () => {
         const rawDir = path.join(dir, 'raw');
         for (const f of files) {
           const file = writeRawFile(rawDir, source, f.map((o) => ({ key: `${source}:${o.key}`, at: at(o.minute), data: { value: o.value, reviews: o.reviews }, volatile: ['reviews'] })));
-          await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+          await ingestFile({ pool: database.pool, rawDir, file, replay: true, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
         }
         const actual = await versionsOf(source);
         // The model with rule 6's tie-break: of a key's observations at one instant in a file, the last line counts.
@@ -299,7 +299,7 @@ describe(`delisting and sightings against a model (seed ${SEED})`, () => {
         const written = crawls.map((crawl, c) =>
           writeRawFile(rawDir, source, crawl.found.map((o, i) => ({ key: `${source}:${o.key}`, at: at(c * 100 + i), data: { value: o.value, reviews: 0 } })), { complete: crawl.complete }),
         );
-        const ingest = (file: string) => ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+        const ingest = (file: string) => ingestFile({ pool: database.pool, rawDir, file, replay: true, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
         for (const file of written) await ingest(file);
         for (const r of replays) expect(await ingest(written[r % written.length]!)).toMatchObject({ newVersions: 0, delisted: 0 });
         const { rows } = await database.pool.query<{ key: string; data: ModelVersion['data'] | null; delisted: boolean; valid_from: Date; valid_to: Date | null; last_seen_at: Date }>(
@@ -399,7 +399,7 @@ describe(`overlapping crawls against a model of real observation times (seed ${S
             { complete: crawl.complete, startedAt: at(crawl.start) },
           );
           // No collapse: a crawl that finds few keys is trusted, so only the windows decide.
-          await ingestFile({ pool: database.pool, rawDir, file, replay: true, spiders: new Map(), delistMaxMissingShare: 1, log: silentLogger });
+          await ingestFile({ pool: database.pool, rawDir, file, replay: true, rules: new Map(), delistMaxMissingShare: 1, log: silentLogger });
         }
         const { rows } = await database.pool.query<{ key: string; data: ExactVersion['data']; delisted: boolean; valid_from: Date; valid_to: Date | null }>(
           'SELECT key, data, delisted, valid_from, valid_to FROM staging.versions WHERE source = $1 ORDER BY key, version',

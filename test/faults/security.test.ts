@@ -36,7 +36,8 @@ afterAll(async () => {
 describe('security', () => {
   it('SQL built from strings is refused by the lint rule; parameters and quoted identifiers pass', async () => {
     const eslint = new ESLint({ cwd: ROOT });
-    const lint = async (code: string) => (await eslint.lintText(code, { filePath: path.join(ROOT, 'src/probe.ts') }))[0]!.messages.map((m) => m.message);
+    // In src/db, where statements may stand in TypeScript (elsewhere every statement is refused: test/lint).
+    const lint = async (code: string) => (await eslint.lintText(code, { filePath: path.join(ROOT, 'src/db/probe.ts') }))[0]!.messages.map((m) => m.message);
     const prelude = `import pg from 'pg';\nimport { sql } from 'kysely';\ndeclare const pool: pg.Pool;\ndeclare const name: string;\n`;
     for (const bad of ['pool.query(`SELECT * FROM t WHERE a = ${name}`);', "pool.query('SELECT * FROM t WHERE a = ' + name);", 'sql.raw(name);']) {
       expect(await lint(`${prelude}${bad}\nexport {};\n`), bad).toContainEqual(expect.stringMatching(/SQL/));

@@ -14,18 +14,19 @@ export interface Obs {
 
 let seq = 0;
 
-/** Writes <rawDir>/<source>/<date>/<runId>.jsonl; `end` adds the closing line of a finished run. */
+/** Writes <rawDir>/<source>/<date>/<runId>.jsonl; `end` adds the closing line of a finished run, `start.schemaHash` the crawl's schema hash. */
 export function writeRawFile(
   rawDir: string,
   source: string,
   observations: Obs[],
   end?: { complete: boolean; startedAt?: string; finishedAt?: string },
+  start: { schemaHash?: string } = {},
 ): string {
   const first = observations[0]?.at ?? end?.startedAt ?? '2026-01-01T00:00:00.000Z';
   const runId = `${first.replace(/[-:.]/g, '').slice(0, 15)}Z-t${String(seq++).padStart(5, '0')}`;
   const file = path.join(rawDir, source, first.slice(0, 10), `${runId}.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const lines: object[] = [{ control: 'start', run_id: runId, source, started_at: end?.startedAt ?? first }];
+  const lines: object[] = [{ control: 'start', run_id: runId, source, started_at: end?.startedAt ?? first, ...(start.schemaHash ? { schema_hash: start.schemaHash } : {}) }];
   const partitions: Record<string, number> = {};
   for (const o of observations) {
     const line: RawRecord = {

@@ -1,4 +1,5 @@
 // The layer rule as the lint runs it: the project's own eslint.config.js over probe files in src/.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +47,20 @@ describe('SQL only in sql/', () => {
     expect(await sqlErrors('src/staging/probe.ts', "export const q = 'SELECT 1';\nexport const r = `\n  UPDATE x SET y = 1`;\n")).toHaveLength(2);
     expect(await sqlErrors('src/staging/probe.ts', "export const m = 'Select a spider';\nexport const t = 'BEGIN';\n")).toEqual([]);
     expect(await sqlErrors('src/db/probe.ts', "export const q = 'SELECT pg_advisory_unlock_all()';\n")).toEqual([]);
+  });
+});
+
+describe('what the ranks allow but the design does not', () => {
+  it('fails staging importing a spider', async () => {
+    expect(await layerErrors('src/staging/probe.ts', "export { loadSpiders } from '../spiders/index.ts';\n")).toEqual([expect.stringContaining('imports no spider')]);
+  });
+});
+
+describe('the exporter reads only marts', () => {
+  it('names no table of core, staging or ops in sql/exports or sql/export', () => {
+    const dirs = ['sql/exports', 'sql/export'].map((d) => path.join(ROOT, d));
+    const files = dirs.flatMap((d) => fs.readdirSync(d).map((f) => path.join(d, f)));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) expect(fs.readFileSync(f, 'utf8').replace(/^--.*$/gm, ''), f).not.toMatch(/\b(core|staging|ops)\.\w/);
   });
 });

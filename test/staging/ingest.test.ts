@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
+import { spiderRules } from '../helpers/spider-rules.ts';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { lockSourcesForWrite } from '../../src/db/locks.ts';
@@ -24,7 +25,7 @@ const T = (day: number, hour = 6) => new Date(Date.UTC(2026, 0, day, hour)).toIS
 const price = (amount: number, extra: Record<string, unknown> = {}) => ({ amount, currency: 'USD', ...extra });
 
 async function ingest(file: string, replay = false) {
-  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, replay, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+  return ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file, replay, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
 }
 
 async function versions(key?: string) {
@@ -371,7 +372,7 @@ describe('staging semantics', () => {
       fs.rmSync(sighting);
       const { log, warnings } = warningLog();
       const late = crawl([{ key: 'k', at: at(8, 5), data: price(80) }], { complete: false, startedAt: at(8) });
-      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: late, spiders: new Map(), delistMaxMissingShare: 0.5, log });
+      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: late, rules: new Map(), delistMaxMissingShare: 0.5, log });
       expect(r.newVersions).toBe(0);
       expect(warnings).toEqual([expect.stringContaining('cannot be read again')]);
     });
@@ -384,7 +385,7 @@ describe('staging semantics', () => {
       fs.rmSync(d2);
       const { log, warnings } = warningLog();
       const d3 = crawl([{ key: 'k', at: T(3), data: price(90) }], { complete: true, startedAt: T(3) });
-      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: d3, spiders: new Map(), delistMaxMissingShare: 0.5, log });
+      const r = await ingestFile({ pool: fresh.database.pool, rawDir: fresh.rawDir, file: d3, rules: new Map(), delistMaxMissingShare: 0.5, log });
       expect(r).toMatchObject({ newVersions: 1, delisted: 1 });
       expect(warnings).toEqual([]);
     });
@@ -410,8 +411,8 @@ describe('staging semantics', () => {
       return copy;
     });
     await Promise.all([
-      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: files }),
-      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: copies }),
+      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules(), replay: files }),
+      runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules(), replay: copies }),
     ]);
     const { rows } = await fresh.database.pool.query('SELECT count(*)::int AS n, count(DISTINCT (key, version))::int AS d FROM staging.versions');
     // 200 first versions + keys divisible by 7 change on day 2 and day 3: 29 * 2.
@@ -511,7 +512,7 @@ describe('staging semantics', () => {
     try {
       const slowFile = writeRawFile(fresh.rawDir, 'slow', [{ key: 'a', at: T(1), data: price(1) }]);
       const otherFile = writeRawFile(fresh.rawDir, 'other', [{ key: 'b', at: T(1), data: price(2) }]);
-      const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: [slowFile, otherFile] });
+      const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules(), replay: [slowFile, otherFile] });
       const landed = async (source: string) =>
         (await fresh.database.pool.query('SELECT count(*)::int AS n FROM staging.versions WHERE source = $1', [source])).rows[0].n as number;
       for (let i = 0; i < 100 && (await landed('other')) === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -530,7 +531,7 @@ describe('staging semantics', () => {
     const outside = path.join(path.dirname(fresh.rawDir), 'elsewhere.jsonl');
     fs.copyFileSync(first, outside);
     const last = file([{ key: 'b', at: T(2), data: price(2) }]);
-    const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, replay: [first, outside, last] });
+    const run = runIngest({ database: fresh.database, rawDir: fresh.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules(), replay: [first, outside, last] });
     await expect(run).rejects.toThrow(/outside the raw folder/);
     expect((await versions()).map((v) => v.key)).toEqual(['a']);
   });

@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
+import { sourceRulesOf } from '../../src/pipeline/source-rules.ts';
 import type { SpiderDefinition } from '../../src/spiders/define-spider.ts';
+import type { SourceRulebook } from '../../src/staging/source-rules.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
 import { locateUnder } from '../../src/staging/overlapping-sightings.ts';
 import { listQuarantine, retryQuarantine } from '../../src/staging/quarantine.ts';
@@ -31,9 +33,9 @@ afterAll(async () => {
 });
 
 /** A minimal spider definition: only its schema, key and entity matter to ingest. */
-function shopSpider(schema: z.ZodType): Map<string, SpiderDefinition> {
+function shopSpider(schema: z.ZodType): SourceRulebook {
   const spider = { name: 'shop', entity: 'offer', schema, key: (r: { id: string }) => `shop:${r.id}`, volatile: [] } as unknown as SpiderDefinition;
-  return new Map([['shop', spider]]);
+  return sourceRulesOf(new Map([['shop', spider]]));
 }
 
 const strict = z.object({ id: z.string(), amount: z.number().int() }).strict();
@@ -47,7 +49,7 @@ describe('quarantine retry', () => {
       { key: 'shop:b', at: T(1), data: { id: 'b', amount: 'n/a' } },
       { key: 'shop:c', at: T(1), data: { id: 'c', amount: 5 } },
     ]);
-    const r = await ingestFile({ pool: database.pool, rawDir, file, spiders: shopSpider(strict), delistMaxMissingShare: 0.5, log: silentLogger });
+    const r = await ingestFile({ pool: database.pool, rawDir, file, rules: shopSpider(strict), delistMaxMissingShare: 0.5, log: silentLogger });
     expect(r).toMatchObject({ newVersions: 1, quarantined: 2 });
     const before = await listQuarantine(database.pool);
     expect(before.map((q) => [q.key, q.raw_line])).toEqual([['shop:a', 2], ['shop:b', 3]]);
@@ -66,8 +68,8 @@ describe('quarantine retry', () => {
   });
 
   it("lands a retried record observed inside another complete crawl's window as the real times say", async () => {
-    const ingest = (file: string, spiders: Map<string, SpiderDefinition>) =>
-      ingestFile({ pool: database.pool, rawDir, file, spiders, delistMaxMissingShare: 0.5, log: silentLogger });
+    const ingest = (file: string, rules: SourceRulebook) =>
+      ingestFile({ pool: database.pool, rawDir, file, rules, delistMaxMissingShare: 0.5, log: silentLogger });
     const at = (h: number, m = 0) => new Date(Date.UTC(2026, 0, 21, h, m)).toISOString();
     const record = (id: string, amount: number, extra = {}) => ({ key: `shop:${id}`, data: { id, amount, ...extra } });
     await ingest(writeRawFile(rawDir, 'shop', [{ ...record('f', 100), at: T(20) }, { ...record('g', 1), at: T(20) }], { complete: true, startedAt: T(20) }), shopSpider(fixed));
@@ -81,8 +83,8 @@ describe('quarantine retry', () => {
   });
 
   it('lands a changed record that a complete crawl quarantined, though that crawl saw its key', async () => {
-    const ingest = (file: string, spiders: Map<string, SpiderDefinition>) =>
-      ingestFile({ pool: database.pool, rawDir, file, spiders, delistMaxMissingShare: 0.5, log: silentLogger });
+    const ingest = (file: string, rules: SourceRulebook) =>
+      ingestFile({ pool: database.pool, rawDir, file, rules, delistMaxMissingShare: 0.5, log: silentLogger });
     const day = (d: number, dAmount: number | string) =>
       writeRawFile(rawDir, 'shop', [
         { key: 'shop:d', at: T(d), data: { id: 'd', amount: dAmount, currency: 'USD' } },
@@ -100,7 +102,7 @@ describe('quarantine retry', () => {
 describe('hash version', () => {
   it('refuses to compare hashes of another version until `rehash`, which makes no version by itself', async () => {
     const obs = (d: number) => [{ key: 'h:1', at: T(d), data: { amount: 1, title: 'Pok\u00e9mon' } }, { key: 'h:2', at: T(d), data: { amount: 2 } }];
-    const ingest = (d: number) => ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'h', obs(d)), spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    const ingest = (d: number) => ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'h', obs(d)), rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
     await ingest(2);
     // Pretend staging was hashed by an older canonical form.
     await database.pool.query(`UPDATE staging.versions SET hash = sha256(hash), hash_version = 0 WHERE source = 'h'`);
@@ -109,7 +111,7 @@ describe('hash version', () => {
     await expect(ingest(3)).rejects.toThrow('staging holds hash version 0, this trawl computes version 1: run `trawl rehash` first');
     // A new source's first crawl is refused too: it would land hashes beside the older ones.
     const newSource = writeRawFile(rawDir, 'h2', obs(3));
-    await expect(ingestFile({ pool: database.pool, rawDir, file: newSource, spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger })).rejects.toThrow(/run `trawl rehash` first/);
+    await expect(ingestFile({ pool: database.pool, rawDir, file: newSource, rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger })).rejects.toThrow(/run `trawl rehash` first/);
 
     const r = await rehashStaging(database.pool);
     expect(r).toMatchObject({ from: 0, to: 1 });
@@ -124,7 +126,7 @@ describe('what is new in quarantine', () => {
         pool: database.pool,
         rawDir,
         file: writeRawFile(rawDir, 'known', [{ key: 'known:ok', at: T(d), data: { id: 'ok', amount: d } }, ...invalid.map((i) => ({ key: i.key, at: T(d), data: null, invalid: i.reason }))], { complete: true }),
-        spiders: new Map(),
+        rules: new Map(),
         delistMaxMissingShare: 0.5,
         log: silentLogger,
       });
@@ -139,7 +141,7 @@ describe('what is new in quarantine', () => {
   });
 
   it('a complete crawl that found no record at all is recorded collapsed, so status and alerts show it, and delists nothing', async () => {
-    const first = await ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'empty', [], { complete: true, startedAt: T(25), finishedAt: T(25) }), spiders: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
+    const first = await ingestFile({ pool: database.pool, rawDir, file: writeRawFile(rawDir, 'empty', [], { complete: true, startedAt: T(25), finishedAt: T(25) }), rules: new Map(), delistMaxMissingShare: 0.5, log: silentLogger });
     expect(first).toMatchObject({ records: 0, delisted: 0, collapsed: ['(no records)'] });
     const { rows } = await database.pool.query(`SELECT partition, records, complete, collapsed FROM staging.crawl_partitions WHERE source = 'empty'`);
     expect(rows).toEqual([{ partition: '(no records)', records: 0, complete: true, collapsed: true }]);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spiderRules } from '../helpers/spider-rules.ts';
 import type { Config } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
@@ -54,7 +55,7 @@ describe('RAW_ARCHIVE', () => {
 describe('RAW_ARCHIVE catch-up', () => {
   it('prune keeps an old raw file the archive lacks; `trawl archive` uploads it, and then it goes', async () => {
     const file = writeRawFile(config.rawDir, 'shop', [{ key: 'b', at: T(3), data: { amount: 2 } }], { complete: true });
-    await runIngest({ database, rawDir: config.rawDir, log: silentLogger, delistMaxMissingShare: 0.5 });
+    await runIngest({ database, rawDir: config.rawDir, log: silentLogger, delistMaxMissingShare: 0.5, rules: await spiderRules() });
     const rel = path.relative(config.rawDir, file);
     const pruneNow = () =>
       prune({ config: { ...config, retention: { ...config.retention, rawDays: 1 } }, pool: database.pool, target: openTarget(config), now: new Date('2026-06-01T00:00:00Z') });
@@ -106,7 +107,7 @@ describe('landing bucket', () => {
     await put('drop/c-broken.jsonl.gz', Buffer.from('this is not gzip'));
     await put('drop/d-html.jsonl', '<html>not json</html>\n');
 
-    const first = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    const first = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, rules: new Map(), log: silentLogger });
     expect(first.files.map((f) => [f.path.replace(/@.*/, ''), f.newVersions])).toEqual([
       ['s3://landing/drop/a-day1.jsonl', 2],
       ['s3://landing/drop/b-day2.jsonl.gz', 1],
@@ -114,7 +115,7 @@ describe('landing bucket', () => {
     expect(first.quarantinedFiles.map((f) => f.path.replace(/@.*/, ''))).toEqual(['s3://landing/drop/c-broken.jsonl.gz', 's3://landing/drop/d-html.jsonl']);
     expect(first.quarantinedFiles[1]!.reason).toBe('not JSON lines: the file does not start with a JSON object');
 
-    const again = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    const again = await ingestFromBucket({ url: 's3://landing/drop/', config, pool: database.pool, rules: new Map(), log: silentLogger });
     expect(again).toEqual({ files: [], quarantinedFiles: [] });
     const { rows } = await database.pool.query(`SELECT key, version FROM staging.versions WHERE source = 'partner' ORDER BY key, version`);
     expect(rows).toEqual([{ key: 'p1', version: 1 }, { key: 'p1', version: 2 }, { key: 'p2', version: 1 }]);
@@ -136,7 +137,7 @@ describe('landing bucket, crawls that overlap', () => {
     await put('overlap/b.jsonl.gz', gzipSync(crawl([{ key: 'k', at: at(6, 0, 1), amount: 100 }, { key: 'j', at: at(10), amount: 100 }], true, at(6))));
     // Another producer's crawl from 08:00 sees k at 80 at 08:05.
     await put('overlap/c.jsonl', crawl([{ key: 'k', at: at(8, 5), amount: 80 }], false, at(8)));
-    const r = await ingestFromBucket({ url: 's3://landing/overlap/', config, pool: database.pool, spiders: new Map(), log: silentLogger });
+    const r = await ingestFromBucket({ url: 's3://landing/overlap/', config, pool: database.pool, rules: new Map(), log: silentLogger });
     expect(r.files.map((f) => f.newVersions)).toEqual([2, 0, 1]);
     const { rows } = await database.pool.query(`SELECT data->>'amount' AS amount, valid_from, valid_to FROM staging.versions WHERE source = 'lshop' AND key = 'k' ORDER BY version`);
     expect(rows.map((v) => [v.amount, v.valid_from.toISOString(), v.valid_to?.toISOString() ?? null])).toEqual([

@@ -1,0 +1,12 @@
+// The spiders as staging's rules (src/staging/source-rules.ts): their entity, volatile fields, schema
+// hash and validation. Built here, above both, so staging imports no spider.
+import type { SourceRulebook, SourceRules } from '../staging/index.ts';
+import { type SpiderDefinition, validateRecord } from '../spiders/index.ts';
+
+export function sourceRulesOf(spiders: ReadonlyMap<string, SpiderDefinition>): SourceRulebook {
+  const rules = new Map<string, SourceRules>();
+  for (const [name, spider] of spiders) {
+    rules.set(name, { entity: spider.entity, volatile: spider.volatile, schemaHash: spider.schemaHash, validate: (data) => validateRecord(spider, data) });
+  }
+  return rules;
+}

@@ -1,0 +1,17 @@
+// What staging knows of a source: what its callers hand it (src/pipeline/source-rules.ts builds these
+// from the spiders), so staging never imports a spider. A source without rules (another producer's)
+// lands what its lines say, after the door limits every line passes.
+export type SourceVerdict = { ok: true; data: Record<string, unknown>; key: string; partition: string } | { ok: false; reason: string };
+
+export interface SourceRules {
+  /** The entity this source's records are. */
+  entity: string;
+  /** Fields left out of the content hash when a line names none. */
+  volatile?: string[];
+  /** The hash of the code that validates (written in a trawl crawl's start line); absent: never trusted. */
+  schemaHash?: string;
+  /** Judges a record's data: parsed data, key and partition, or the reason. */
+  validate(data: unknown): SourceVerdict;
+}
+
+export type SourceRulebook = ReadonlyMap<string, SourceRules>;
