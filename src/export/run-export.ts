@@ -22,28 +22,21 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { readLines } from '../raw/index.ts';
 import { type ExportDefinition, fillPath, loadExportDefinitions } from './export-definition.ts';
-import { contentKey, MANIFEST_KEY, type ManifestHeader, ManifestWriter, readManifest } from './manifest.ts';
-import { ObjectBody, sha256 } from './object-body.ts';
-import { buildOpenApi, type ColumnTypes } from './openapi.ts';
+import { contentKey, MANIFEST_KEY, type ManifestHeader, ManifestWriter, type PreviousManifest, readManifest } from './manifest.ts';
+import { ObjectBody } from './object-body.ts';
+import type { ColumnTypes } from './openapi.ts';
+import { setFeedBaseline } from './feed-baseline.ts';
+import { publishSiteAssets } from './site-assets.ts';
 import { SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
 
 const Q = (name: string) => sqlQuery('export/run-export.sql', name);
 
-export const SITE_DIR = path.resolve(import.meta.dirname, 'site');
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const UPLOAD_CONCURRENCY = 16;
-const SITE_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
 
 export type { Manifest, ManifestFile } from './manifest.ts';
-
-/** The id of the n-th staging version (0 for none): where a feed baseline counted in versions starts. */
-async function versionIdAt(client: PoolClient, n: number): Promise<number> {
-  if (n <= 0) return 0;
-  const { rows } = await client.query<{ id: number }>(Q('version_id_at'), [n - 1]);
-  return rows[0]?.id ?? 0;
-}
 
 export interface ExportOptions {
   database: Database;
@@ -97,49 +90,15 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
     const uploads = createLimiter(UPLOAD_CONCURRENCY);
-    let unchanged = 0;
-
-    const publish = async (objectPath: string, object: ObjectBody) => {
-      if (opts.signal?.aborted) throw new Error(`export stopped before its manifest (the published generation is unchanged): ${messageOf(opts.signal.reason)}`);
-      const prev = previous?.files.get(objectPath);
-      const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : now.toISOString()));
-      const key = contentKey(objectPath, done.sha256);
-      files.add(objectPath, { key, size: done.size, sha256: done.sha256, data_sha256: done.dataSha256, count: done.count, updated_at: done.updatedAt });
-      if (prev?.key === key) {
-        unchanged++;
-        if (typeof done.body !== 'string') fs.rmSync(done.body.file);
-        return;
-      }
-      aliases.add(key, objectPath);
-      await uploads.run(async () => {
-        await opts.target.put(key, done.body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
-        if (typeof done.body !== 'string') fs.rmSync(done.body.file);
-        failpoint('export.copy');
-      });
-      // Counters: Object.keys(manifest.files) here once made an export quadratic in its objects.
-      progress.update({ objects: files.size, uploaded: aliases.size });
-    };
+    const publisher = objectPublisher({ target: opts.target, previous, files, aliases, uploads, now, progress, signal: opts.signal });
 
     const defs = opts.definitions ?? loadExportDefinitions();
     const types: ColumnTypes = {};
-    // The feed holds the changes of the latest generation that brought any: a generation with no new
-    // data keeps the previous feed (and its bytes), so re-runs change nothing.
-    const counted = await client.query<{ n: number }>(Q('versions_up_to'), [manifest.watermark]);
-    manifest.versions = counted.rows[0]!.n;
-    // The first generation has no previous one to change from: its feed is empty (not all of history,
-    // which would also be one object as big as the whole price history).
     const before = previous?.header;
-    const baseVersions = !before
-      ? manifest.versions
-      : before.versions === manifest.versions
-        ? (before.changes_since_versions ?? 0)
-        : (before.versions ?? 0);
-    const since = await versionIdAt(client, baseVersions);
-    manifest.changes_since = since;
-    manifest.changes_since_versions = baseVersions;
+    const since = await setFeedBaseline(client, manifest, before);
     for (const def of defs) {
       try {
-        types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], tmpDir, files, publish);
+        types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], tmpDir, files, publisher.publish);
       } catch (err) {
         throw new Error(`export ${def.file}: ${messageOf(err)}`, { cause: err });
       }
@@ -148,52 +107,23 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     await uploads.drain();
 
     // The page and the API description live beside the data, at stable keys.
-    const assets: [string, string, string][] = fs
-      .readdirSync(SITE_DIR)
-      .map((f) => [f, fs.readFileSync(path.join(SITE_DIR, f), 'utf8'), SITE_TYPES[path.extname(f)] ?? 'application/octet-stream']);
-    assets.push(['v1/openapi.json', `${JSON.stringify(buildOpenApi(defs, types), null, 1)}\n`, JSON_TYPE]);
-    for (const [key, body, contentType] of assets) {
-      manifest.assets[key] = sha256(body);
-      if (before?.assets?.[key] !== manifest.assets[key]) await opts.target.put(key, body, { contentType, cacheControl: stableCache });
-    }
+    await publishSiteAssets(opts.target, { definitions: defs, types }, manifest, before, { json: JSON_TYPE, cacheControl: stableCache });
 
     // Nothing readers see has changed yet (content-addressed copies only): a generation that would
     // unpublish most of what is public stops here, before any alias or manifest.
     const gone = [...(previous?.files.keys() ?? [])].filter((p) => !files.has(p));
-    const published = previous?.files.size ?? 0;
-    if (!opts.allowShrink && published > 0 && (files.size === 0 || gone.length > published * (opts.maxShrinkShare ?? 0.5))) {
-      throw new UserError(
-        `export refused: this generation would remove ${gone.length} of the ${published} published objects (more than ${Math.round((opts.maxShrinkShare ?? 0.5) * 100)}%, EXPORT_MAX_SHRINK_SHARE); check the database, or publish it with --allow-shrink`,
-      );
-    }
-    failpoint('export.before-aliases');
-    for await (const [key, objectPath] of aliases.entries()) {
-      await uploads.run(async () => {
-        await opts.target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: stableCache });
-        failpoint('export.alias');
-      });
-    }
-    await uploads.drain();
-
-    failpoint('export.before-manifest');
-    const manifestBody = { file: files.finish(manifest) };
-    await opts.target.put(`v1/manifests/${generation}.json`, manifestBody, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
-    failpoint('export.after-generation-manifest');
-    await opts.target.put(MANIFEST_KEY, manifestBody, { contentType: JSON_TYPE, cacheControl: stableCache });
-
-    // Only now that no manifest names them do stable keys of vanished objects go.
-    failpoint('export.before-delete');
-    await opts.target.delete(gone);
+    refuseShrink(gone.length, previous?.files.size ?? 0, files.size, opts);
+    await switchGeneration(opts.target, { aliases, files, manifest, gone, uploads, stableCache });
 
     const result: ExportResult = {
       generation,
       objects: files.size,
       uploaded: aliases.size,
-      unchanged,
+      unchanged: publisher.unchanged(),
       removed: gone.length,
       durationMs: Date.now() - started,
     };
-    await closeRun(opts.database.db, runId, 'ok', { records: result.objects, new_versions: result.uploaded, unchanged, message: `generation ${generation}` });
+    await closeRun(opts.database.db, runId, 'ok', { records: result.objects, new_versions: result.uploaded, unchanged: result.unchanged, message: `generation ${generation}` });
     return result;
   } catch (err) {
     await failRun(opts.database.db, runId, { message: messageOf(err) });
@@ -206,6 +136,79 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     aliases.close();
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What publishes one object: recorded in the new manifest, and uploaded under its content-addressed
+ * key unless the previous generation holds the same bytes. An object whose data did not change keeps
+ * its updated_at, hence its bytes.
+ */
+function objectPublisher(p: {
+  target: ExportTarget;
+  previous: PreviousManifest | undefined;
+  files: ManifestWriter;
+  aliases: AliasList;
+  uploads: ReturnType<typeof createLimiter>;
+  now: Date;
+  progress: ReturnType<typeof startProgress>;
+  signal: AbortSignal | undefined;
+}) {
+  let unchanged = 0;
+  const publish = async (objectPath: string, object: ObjectBody) => {
+    if (p.signal?.aborted) throw new Error(`export stopped before its manifest (the published generation is unchanged): ${messageOf(p.signal.reason)}`);
+    const prev = p.previous?.files.get(objectPath);
+    const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : p.now.toISOString()));
+    const key = contentKey(objectPath, done.sha256);
+    p.files.add(objectPath, { key, size: done.size, sha256: done.sha256, data_sha256: done.dataSha256, count: done.count, updated_at: done.updatedAt });
+    if (prev?.key === key) {
+      unchanged++;
+      if (typeof done.body !== 'string') fs.rmSync(done.body.file);
+      return;
+    }
+    p.aliases.add(key, objectPath);
+    await p.uploads.run(async () => {
+      await p.target.put(key, done.body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+      if (typeof done.body !== 'string') fs.rmSync(done.body.file);
+      failpoint('export.copy');
+    });
+    // Counters: Object.keys(manifest.files) here once made an export quadratic in its objects.
+    p.progress.update({ objects: p.files.size, uploaded: p.aliases.size });
+  };
+  return { publish, unchanged: () => unchanged };
+}
+
+/** Steps 3 to 5: the stable aliases, the manifests (the switch), then the keys no manifest names. */
+async function switchGeneration(
+  target: ExportTarget,
+  g: { aliases: AliasList; files: ManifestWriter; manifest: ManifestHeader; gone: string[]; uploads: ReturnType<typeof createLimiter>; stableCache: string },
+): Promise<void> {
+  failpoint('export.before-aliases');
+  for await (const [key, objectPath] of g.aliases.entries()) {
+    await g.uploads.run(async () => {
+      await target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: g.stableCache });
+      failpoint('export.alias');
+    });
+  }
+  await g.uploads.drain();
+
+  failpoint('export.before-manifest');
+  const manifestBody = { file: g.files.finish(g.manifest) };
+  await target.put(`v1/manifests/${g.manifest.generation}.json`, manifestBody, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+  failpoint('export.after-generation-manifest');
+  await target.put(MANIFEST_KEY, manifestBody, { contentType: JSON_TYPE, cacheControl: g.stableCache });
+
+  // Only now that no manifest names them do stable keys of vanished objects go.
+  failpoint('export.before-delete');
+  await target.delete(g.gone);
+}
+
+/** Throws when a generation would unpublish more than the allowed share of what is published. */
+function refuseShrink(gone: number, published: number, kept: number, opts: Pick<ExportOptions, 'allowShrink' | 'maxShrinkShare'>): void {
+  const share = opts.maxShrinkShare ?? 0.5;
+  if (opts.allowShrink || published === 0 || (kept > 0 && gone <= published * share)) return;
+  throw new UserError(
+    `export refused: this generation would remove ${gone} of the ${published} published objects (more than ${Math.round(share * 100)}%, EXPORT_MAX_SHRINK_SHARE); check the database, or publish it with --allow-shrink`,
+  );
 }
 
 /**

@@ -30,7 +30,8 @@ export interface IncomingRow {
  * current one), a line the crawl found valid is not validated again. With `withoutData` (the line's bytes in its file), the row
  * leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
  * With `firstVersionOf` (the raw file's ledger id), a valid record's row is its version 1, for
- * COPY_FIRST_VERSIONS.
+ * COPY_FIRST_VERSIONS. One function of some 80 lines on purpose: it runs for every line of every
+ * file, and its steps share the parsed record.
  */
 export function toIncomingRow(
   text: string,
