@@ -98,7 +98,15 @@ async function openRun(opts: CrawlOptions): Promise<OpenRun> {
   }
 }
 
-/** Runs one spider into a raw file: resumed if a young unfinished run exists, closed with a trailer that says whether it is complete. */
+/**
+ * Runs one spider into a raw file: resumed if a young unfinished run exists, closed with a trailer that
+ * says whether it is complete. Needs no database.
+ *
+ * @example
+ * const [spider] = await resolveSpiders(['steam']);
+ * const r = await runCrawl({ spider: spider!, config, log, clock: systemClock });
+ * // r.rawFile: data/raw/steam/<date>/<run>.jsonl; r.complete: whether it may delist
+ */
 export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   const { spider, config, log, clock } = opts;
   tightenHeap();

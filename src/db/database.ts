@@ -26,6 +26,14 @@ export interface DatabaseSettings {
   dataDir: string;
 }
 
+/**
+ * The pool and kysely over DATABASE_URL, or over an embedded Postgres when it is unset; migrated unless
+ * told not to. A database that cannot be used is one UserError line.
+ *
+ * @example
+ * const database = await openDatabase(config, log);
+ * try { await database.pool.query('...'); } finally { await database.close(); }
+ */
 export async function openDatabase(config: DatabaseSettings, log: Logger, opts: { migrate?: boolean } = {}): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let url = config.databaseUrl;

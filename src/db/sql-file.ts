@@ -22,7 +22,13 @@ export function sqlQueries(file: string): Record<string, string> {
   return queries;
 }
 
-/** One named statement; a missing name is a programming error. */
+/**
+ * One named statement; a missing name is a programming error.
+ *
+ * @example
+ * // sql/staging/quarantine.sql holds `-- name: list` and its statement:
+ * const { rows } = await pool.query(sqlQuery('staging/quarantine.sql', 'list'), [false, 100]);
+ */
 export function sqlQuery(file: string, name: string): string {
   const q = sqlQueries(file)[name];
   if (!q) throw new Error(`sql/${file} has no statement named ${name}`);

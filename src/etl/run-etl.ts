@@ -72,6 +72,14 @@ export function etlSteps(dir = ETL_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
 }
 
+/**
+ * Applies changed marts, then builds core from staging above the watermark (everything with `full`) in
+ * one REPEATABLE READ transaction, checks it, and moves the watermark.
+ *
+ * @example
+ * const r = await runEtl({ database, log });
+ * // r.keys, r.priceRows, r.fromWatermark..r.toWatermark, r.marts (files applied)
+ */
 export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   const started = Date.now();
   const runId = await openRun(opts.database.db, 'etl', opts.spider ?? null, opts.pipelineId ?? null);

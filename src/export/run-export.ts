@@ -67,6 +67,14 @@ export interface ExportResult {
   durationMs: number;
 }
 
+/**
+ * Publishes every export definition over the marts as a new generation, manifest last; refuses one
+ * that would unpublish most of what is public.
+ *
+ * @example
+ * const r = await runExport({ database, target: openTarget(config), clock: systemClock, log, cacheMaxAge: 300 });
+ * // r.generation, r.objects, r.uploaded, r.removed
+ */
 export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const started = Date.now();
   tightenHeap();

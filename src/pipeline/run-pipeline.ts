@@ -35,6 +35,13 @@ export interface PipelineResult {
   export: ExportResult;
 }
 
+/**
+ * Crawl → ingest → etl → export for the given spiders under their locks (`trawl run`); one ops.runs
+ * row per step, alerts for failures and collapsed crawls.
+ *
+ * @example
+ * const result = await runPipeline({ spiders: await resolveSpiders(['gog']), config, database, log, clock: systemClock });
+ */
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const { config, database } = opts;
   const pipelineId = crypto.randomUUID();

@@ -3,6 +3,13 @@
 import type { SourceRulebook, SourceRules } from '../staging/index.ts';
 import { type SpiderDefinition, validateRecord } from '../spiders/index.ts';
 
+/**
+ * Staging's rules for each spider: what ingest and `quarantine retry` validate with.
+ *
+ * @example
+ * const rules = sourceRulesOf(await loadSpiders());
+ * rules.get('gog')?.validate(record.data); // { ok: true, data, key, partition } or { ok: false, reason }
+ */
 export function sourceRulesOf(spiders: ReadonlyMap<string, SpiderDefinition>): SourceRulebook {
   const rules = new Map<string, SourceRules>();
   for (const [name, spider] of spiders) {

@@ -44,6 +44,13 @@ export function parseSchedules(text: string, file: string): Schedule[] {
   });
 }
 
+/**
+ * The schedules file, validated: one entry per spider with cron, timezone, stale_after_hours and
+ * timeout_minutes; a bad entry is one UserError line naming it.
+ *
+ * @example
+ * for (const s of loadSchedules(config.schedulesFile)) previousTick(s, new Date());
+ */
 export function loadSchedules(file: string): Schedule[] {
   if (!fs.existsSync(file)) throw new UserError(`no schedules file at ${file} (set SCHEDULES_FILE)`, { exitCode: EXIT.usage });
   return parseSchedules(fs.readFileSync(file, 'utf8'), file);

@@ -25,6 +25,13 @@ export function spiderEntries(dir = SPIDERS_DIR): string[] {
     .sort();
 }
 
+/**
+ * Every spider of the folder by name, each with its schema hash set.
+ *
+ * @example
+ * const spiders = await loadSpiders();
+ * spiders.get('steam')?.schemaHash; // the hash its crawls write in their start line
+ */
 export async function loadSpiders(dir = SPIDERS_DIR): Promise<Map<string, SpiderDefinition>> {
   const spiders = new Map<string, SpiderDefinition>();
   for (const file of spiderEntries(dir)) {

@@ -40,6 +40,15 @@ export interface IngestSummary {
   skippedQuarantinedFiles: string[];
 }
 
+/**
+ * Lands every finished raw file not yet (fully) ingested, oldest first, or exactly `replay`; each file
+ * in one transaction. Quarantines what fails at the door and never stops at a bad line or file.
+ *
+ * @example
+ * const spiders = await loadSpiders();
+ * const s = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: 0.5, rules: sourceRulesOf(spiders) });
+ * // s.newVersions, s.quarantined, s.quarantinedFiles
+ */
 export async function runIngest(opts: IngestOptions): Promise<IngestSummary> {
   const replay = opts.replay !== undefined;
   const files = replay ? opts.replay!.map((f) => path.resolve(f)) : listRawFiles(opts.rawDir, opts.sources);
