@@ -5,7 +5,7 @@ import { failpoint } from '../lib/failpoint.ts';
 import { stopwatch } from '../lib/stopwatch.ts';
 import { applyIncoming, checkHashVersion, nextApplySeq } from './change-detection.ts';
 import { stageFirstCrawl } from './first-crawl.ts';
-import type { IngestFileResult } from './ingest.ts';
+import type { IngestFileResult } from './ingest-file.ts';
 import { decisionTimesOf, locateUnder, resolveOverlappingSightings } from './overlapping-sightings.ts';
 import { applyRunEnd, planRunEnd } from './run-end.ts';
 import { ingestError, type StagedFile } from './staged-file.ts';

@@ -6,7 +6,8 @@ import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
 import { listRawFiles } from '../raw/index.ts';
 import { quarantinedPaths } from './poison-file.ts';
-import { type IngestFileResult, ingestFiles } from './ingest.ts';
+import { ingestFiles } from './ingest.ts';
+import type { IngestFileResult } from './ingest-file.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
 export interface IngestOptions {

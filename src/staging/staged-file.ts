@@ -14,7 +14,7 @@ import { isInsideRawDir, type RawFileLine, readLineBatches, readLines, readRawRe
 import { BatchKeys } from './batch-keys.ts';
 import type { IncomingBatch } from './change-detection.ts';
 import { COPY_INCOMING, type IncomingRow, quarantineRow, toIncomingRow } from './incoming-row.ts';
-import type { IngestFileOptions, IngestFileResult } from './ingest.ts';
+import type { IngestFileOptions, IngestFileResult } from './ingest-file.ts';
 import { PoisonFileError } from './poison-file.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
