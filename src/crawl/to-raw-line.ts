@@ -25,7 +25,7 @@ export function toRawLine(spider: SpiderDefinition, input: EmitInput, url: strin
   if (verdict?.ok) {
     line.data = verdict.data;
     line.key = verdict.key;
-    line.partition = verdict.partition;
+    line.partition = verdict.partition ?? 'all';
     return line;
   }
   line.invalid = input.error ?? (verdict as { reason: string }).reason;

@@ -27,8 +27,8 @@ export interface IncomingRow {
  * Validates one raw line into a COPY row: a record, a quarantined line, or a control line. With
  * `revalidate` (quarantine retry), the line's own invalid flag is ignored and its data is judged
  * by the source's current rules alone. With `trusted` (a trawl crawl's file whose schema hash is the
- * current one), a line the crawl found valid is not validated again. With `withoutData` (the line's bytes in its file), the row
- * leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
+ * current one), a line the crawl found valid is not validated again. With `withoutData` (the line's
+ * bytes in its file), the row leaves data and source_fields out: the lines that become versions bring them later (`payloadRow`).
  * With `firstVersionOf` (the raw file's ledger id), a valid record's row is its version 1, for
  * COPY_FIRST_VERSIONS. One function of some 80 lines on purpose: it runs for every line of every
  * file, and its steps share the parsed record.
@@ -73,7 +73,7 @@ export function toIncomingRow(
     if (!verdict.ok) return quarantineRow(text, lineNo, runId, verdict.reason, r);
     r.data = verdict.data;
     r.key = verdict.key;
-    r.partition = verdict.partition;
+    r.partition = verdict.partition ?? r.partition;
     r.invalid = undefined;
   }
   if (r.invalid !== undefined) return quarantineRow(text, lineNo, runId, r.invalid, r);

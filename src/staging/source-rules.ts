@@ -1,7 +1,8 @@
 // What staging knows of a source: what its callers hand it (src/pipeline/source-rules.ts builds these
 // from the spiders), so staging never imports a spider. A source without rules (another producer's)
 // lands what its lines say, after the door limits every line passes.
-export type SourceVerdict = { ok: true; data: Record<string, unknown>; key: string; partition: string } | { ok: false; reason: string };
+/** `partition` undefined: the source does not partition its records (the line's own stands). */
+export type SourceVerdict = { ok: true; data: Record<string, unknown>; key: string; partition: string | undefined } | { ok: false; reason: string };
 
 export interface SourceRules {
   /** The entity this source's records are. */
