@@ -1,72 +1,7 @@
 -- Up Migration
 
--- mart: what analysts and exports read. Views over core, so they are never stale.
-
-CREATE VIEW mart.price_history AS
-SELECT l.game_id, g.title AS game_title, l.listing_id, l.store_id, s.name AS store_name, l.title AS listing_title, l.url,
-       p.region_code, p.currency, p.source, p.status, p.amount, p.regular_amount, p.discount_pct, p.valid_from, p.valid_to,
-       p.staging_version_id
-FROM core.prices p
-JOIN core.listings l USING (listing_id)
-JOIN core.games g USING (game_id)
-JOIN core.stores s USING (store_id);
-
--- Where a store's own spider and an aggregator report the same listing, the store's own wins.
-CREATE VIEW mart.current_prices AS
-SELECT DISTINCT ON (h.listing_id, h.region_code, h.currency) h.*
-FROM mart.price_history h
-WHERE h.valid_to IS NULL
-ORDER BY h.listing_id, h.region_code, h.currency, (h.source = h.store_id) DESC, h.source;
-
-CREATE VIEW mart.deals AS
-SELECT * FROM mart.current_prices
-WHERE status = 'available' AND discount_pct > 0;
-
--- Prices that count toward lows. A one-off typo is a price that lasted under 6 hours and was less
--- than half of both the price before and the price after it: it is left out.
-CREATE VIEW mart.trusted_prices AS
-WITH seq AS (
-  SELECT h.*,
-         lag(h.amount) OVER w AS prev_amount,
-         lead(h.amount) OVER w AS next_amount
-  FROM mart.price_history h
-  WINDOW w AS (PARTITION BY h.listing_id, h.region_code, h.currency, h.source ORDER BY h.valid_from)
-)
-SELECT * FROM seq
-WHERE amount IS NOT NULL
-  AND NOT (valid_to IS NOT NULL AND valid_to - valid_from < interval '6 hours'
-           AND prev_amount IS NOT NULL AND next_amount IS NOT NULL
-           AND amount * 2 < prev_amount AND amount * 2 < next_amount);
-
--- "Now" for the 90-day window is the data's own latest price change, so injected-time runs agree.
-CREATE VIEW mart.historical_lows_by_store AS
-WITH asof AS (SELECT max(valid_from) AS t FROM core.prices)
-SELECT t.game_id, t.game_title, t.store_id, t.region_code, t.currency,
-       min(t.amount) AS low_all_time,
-       min(t.amount) FILTER (WHERE coalesce(t.valid_to, asof.t) >= asof.t - interval '90 days') AS low_90_days
-FROM mart.trusted_prices t, asof
-GROUP BY t.game_id, t.game_title, t.store_id, t.region_code, t.currency;
-
-CREATE VIEW mart.historical_lows AS
-SELECT game_id, game_title, region_code, currency, min(low_all_time) AS low_all_time, min(low_90_days) AS low_90_days
-FROM mart.historical_lows_by_store
-GROUP BY game_id, game_title, region_code, currency;
-
--- The cheapest current offer per game, region and currency across stores (no exchange rates).
-CREATE VIEW mart.best_prices AS
-SELECT DISTINCT ON (game_id, region_code, currency)
-       game_id, game_title, region_code, currency, store_id, listing_id, url, amount, regular_amount, discount_pct, valid_from
-FROM mart.current_prices
-WHERE amount IS NOT NULL
-ORDER BY game_id, region_code, currency, amount, store_id;
-
--- Lineage: from a price back to the staging version and the raw file and line it came from.
-CREATE VIEW mart.price_lineage AS
-SELECT p.listing_id, p.region_code, p.currency, p.source, p.valid_from, p.staging_version_id,
-       v.key AS staging_key, v.version AS staging_version, f.path AS raw_file, v.raw_line, v.run_id
-FROM core.prices p
-JOIN staging.versions v ON v.id = p.staging_version_id
-JOIN staging.raw_files f ON f.id = v.raw_file_id;
+-- mart: what analysts and exports read. The views are defined in sql/marts/*.sql, applied after the
+-- migrations and by every ETL when their file changed (src/db/apply-marts.ts): one definition each.
 
 -- The analyst role reads core and mart, nothing else, and writes nothing. Roles are cluster-wide,
 -- so it is created once and reused by every trawl database on the server.
@@ -215,43 +150,14 @@ COMMENT ON COLUMN core.prices.valid_from IS 'When this price was first observed.
 COMMENT ON COLUMN core.prices.valid_to IS 'When the next price was first observed; null on the current price.';
 COMMENT ON COLUMN core.prices.staging_version_id IS 'The staging version it came from (lineage to the raw line).';
 
-COMMENT ON VIEW mart.price_history IS 'Every price row with its game, listing and store.';
-COMMENT ON VIEW mart.current_prices IS 'The current price per listing, region and currency; a store''s own spider wins over an aggregator.';
-COMMENT ON VIEW mart.deals IS 'Current prices with a discount.';
-COMMENT ON VIEW mart.trusted_prices IS 'Priced rows of price_history without one-off typos (under 6 hours and under half of both neighbours).';
-COMMENT ON VIEW mart.historical_lows_by_store IS 'Lowest trusted price per game, store, region and currency: all time and over the 90 days before the latest price change.';
-COMMENT ON VIEW mart.historical_lows IS 'Lowest trusted price per game, region and currency across stores.';
-COMMENT ON VIEW mart.best_prices IS 'The cheapest current offer per game, region and currency across stores.';
-COMMENT ON VIEW mart.price_lineage IS 'From each price to its staging version and raw file line.';
 
--- View columns share their meaning across views: one dictionary, applied to every view column.
+-- Staging's view columns: one dictionary, applied to every column (the marts' are in sql/db/apply-marts.sql).
 DO $$
 DECLARE
   meaning constant jsonb := '{
-    "game_id": "Stable public id of the game.",
-    "game_title": "Title of the game.",
-    "listing_id": "Stable public id of the listing.",
-    "store_id": "The store.",
-    "store_name": "Display name of the store.",
-    "listing_title": "Title as the store shows it.",
-    "url": "The listing''s page.",
-    "region_code": "Region of the price.",
-    "currency": "ISO 4217 currency of the amounts.",
     "source": "Who observed the price: the store''s own spider or an aggregator.",
-    "status": "available, preorder, free, unavailable, subscription or delisted.",
-    "amount": "Price in minor units of currency; null when not for sale.",
-    "regular_amount": "Undiscounted price in minor units.",
-    "discount_pct": "Whole-percent discount.",
     "valid_from": "When this price was first observed.",
     "valid_to": "When the next price was first observed; null on the current price.",
-    "staging_version_id": "The staging version the price came from.",
-    "prev_amount": "The previous price of the same listing, region, currency and source.",
-    "next_amount": "The next price of the same listing, region, currency and source.",
-    "low_all_time": "Lowest trusted price ever, in minor units.",
-    "low_90_days": "Lowest trusted price valid during the 90 days before the latest price change in the data.",
-    "staging_key": "Natural key of the staging record.",
-    "staging_version": "Version number of the staging record.",
-    "raw_file": "Raw file (relative to the raw folder) holding the observation.",
     "raw_line": "Line of the observation in the raw file.",
     "run_id": "Crawl run of the observation.",
     "id": "Serial id of the version.",
@@ -275,7 +181,7 @@ BEGIN
     SELECT c.table_schema, c.table_name, c.column_name
     FROM information_schema.columns c
     JOIN information_schema.views v ON v.table_schema = c.table_schema AND v.table_name = c.table_name
-    WHERE c.table_schema IN ('mart', 'staging')
+    WHERE c.table_schema = 'staging'
   LOOP
     IF NOT meaning ? col.column_name THEN
       RAISE EXCEPTION 'no comment for view column %.%.%', col.table_schema, col.table_name, col.column_name;
@@ -290,5 +196,5 @@ $$;
 REVOKE ALL ON ALL TABLES IN SCHEMA core, mart FROM trawl_analyst;
 REVOKE USAGE ON SCHEMA core, mart FROM trawl_analyst;
 ALTER DEFAULT PRIVILEGES IN SCHEMA core, mart REVOKE SELECT ON TABLES FROM trawl_analyst;
-DROP VIEW mart.price_lineage, mart.best_prices, mart.historical_lows, mart.historical_lows_by_store, mart.trusted_prices,
-          mart.deals, mart.current_prices, mart.price_history;
+DROP VIEW IF EXISTS mart.price_lineage, mart.best_prices, mart.historical_lows, mart.historical_lows_by_store, mart.trusted_prices,
+          mart.deals, mart.current_prices, mart.price_history CASCADE;

@@ -30,3 +30,58 @@ DO $$
 BEGIN
   EXECUTE format('DROP VIEW IF EXISTS mart.%I CASCADE', current_setting('trawl.drop_view'));
 END $$;
+
+-- name: comment_columns
+-- Mart columns share their meaning across views: one dictionary, applied to every mart column after
+-- the marts are applied. A column it does not know fails the apply, naming it.
+DO $$
+DECLARE
+  meaning constant jsonb := '{
+    "game_id": "Stable public id of the game.",
+    "game_title": "Title of the game.",
+    "listing_id": "Stable public id of the listing.",
+    "store_id": "The store.",
+    "store_name": "Display name of the store.",
+    "listing_title": "Title as the store shows it.",
+    "url": "The listing''s page.",
+    "region_code": "Region of the price.",
+    "currency": "ISO 4217 currency of the amounts.",
+    "source": "Who observed the price: the store''s own spider or an aggregator.",
+    "status": "available, preorder, free, unavailable, subscription or delisted.",
+    "amount": "Price in minor units of currency; null when not for sale.",
+    "regular_amount": "Undiscounted price in minor units.",
+    "discount_pct": "Whole-percent discount.",
+    "valid_from": "When this price was first observed.",
+    "valid_to": "When the next price was first observed; null on the current price.",
+    "staging_version_id": "The staging version the price came from.",
+    "prev_amount": "The previous price of the same listing, region, currency and source.",
+    "next_amount": "The next price of the same listing, region, currency and source.",
+    "low_all_time": "Lowest trusted price ever, in minor units.",
+    "low_90_days": "Lowest trusted price valid during the 90 days before the latest price change in the data.",
+    "staging_key": "Natural key of the staging record.",
+    "staging_version": "Version number of the staging record.",
+    "raw_file": "Raw file (relative to the raw folder) holding the observation.",
+    "raw_line": "Line of the observation in the raw file.",
+    "run_id": "Crawl run of the observation.",
+    "canonical_game_id": "The game the id names now: itself, or the game it was merged into.",
+    "code": "ISO 4217 currency code.",
+    "exponent": "Minor units per major unit as a power of ten: amount / 10^exponent.",
+    "name": "Name of the currency.",
+    "watermark": "Highest staging version id the marts reflect.",
+    "updated_at": "When the watermark last moved.",
+    "id": "Serial id of the staging version."
+  }';
+  col record;
+BEGIN
+  FOR col IN
+    SELECT c.table_name, c.column_name
+    FROM information_schema.columns c
+    JOIN information_schema.views v ON v.table_schema = c.table_schema AND v.table_name = c.table_name
+    WHERE c.table_schema = 'mart'
+  LOOP
+    IF NOT meaning ? col.column_name THEN
+      RAISE EXCEPTION 'no comment for mart column %.%: add its meaning to comment_columns in sql/db/apply-marts.sql', col.table_name, col.column_name;
+    END IF;
+    EXECUTE format('COMMENT ON COLUMN mart.%I.%I IS %L', col.table_name, col.column_name, meaning ->> col.column_name);
+  END LOOP;
+END $$;

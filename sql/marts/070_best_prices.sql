@@ -1,4 +1,4 @@
--- mart.best_prices: kept up to date by the ETL (src/etl/apply-marts.ts): replaced only when this file changes.
+-- mart.best_prices: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
 -- The cheapest current offer per game, region and currency across stores (no exchange rates).
 CREATE OR REPLACE VIEW mart.best_prices AS
 SELECT DISTINCT ON (game_id, region_code, currency)

@@ -1,4 +1,4 @@
--- mart.currencies: kept up to date by the ETL (src/etl/apply-marts.ts): replaced only when this file changes.
+-- mart.currencies: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
 CREATE OR REPLACE VIEW mart.currencies AS
 SELECT code, exponent, name FROM core.currencies;
 

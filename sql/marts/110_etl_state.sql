@@ -1,4 +1,4 @@
--- mart.etl_state: kept up to date by the ETL (src/etl/apply-marts.ts): replaced only when this file changes.
+-- mart.etl_state: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
 -- What the marts reflect: staging versions up to the watermark (exports record it in their manifest).
 CREATE OR REPLACE VIEW mart.etl_state AS
 SELECT watermark, updated_at FROM ops.etl_state;

@@ -1,8 +1,8 @@
 // The marts, kept up to date as dbt keeps its models: each sql/marts/NNN_<view>.sql defines the view
 // mart.<view> with its COMMENT, and is applied, in file order, only when its text differs from what
 // the database last applied (ops.mart_definitions). An unchanged mart is never touched, so its
-// readers are never blocked; a changed one is replaced in one short transaction. The ETL applies them
-// before its own transaction, the exporter before it reads (a database migrated but not yet built).
+// readers are never blocked; a changed one is replaced in one short transaction. Migrating applies them
+// after the migrations (a new database gets its marts there), and every ETL before its own transaction.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,10 @@ import type { Logger } from '../lib/logger.ts';
 
 export const MARTS_DIR = path.join(SQL_DIR, 'marts');
 const Q = (name: string) => sqlQuery('db/apply-marts.sql', name);
+
+/** ops.mart_definitions' row for the column dictionary (sql/db/apply-marts.sql, comment_columns). */
+export const COLUMN_COMMENTS = 'column-comments';
+const commentsSha = () => crypto.createHash('sha256').update(Q('comment_columns')).digest('hex');
 
 /** How long a replacement waits for the view's readers before it steps back and tries again. */
 const LOCK_WAIT_MS = 2_000;
@@ -39,7 +43,7 @@ export function martFiles(dir = MARTS_DIR): MartFile[] {
 
 /**
  * Applies the mart files that changed (and, after a view had to be dropped, every later one: the
- * drop took its dependents along). Returns the files applied. A reader holding a view makes the
+ * drop took its dependents along), then the column comments. Returns the files applied. A reader holding a view makes the
  * replacement step back and try again, so no reader queues behind it for long.
  */
 export async function applyMarts(client: pg.ClientBase, log: Logger, opts: { dir?: string; signal?: AbortSignal } = {}): Promise<string[]> {
@@ -60,7 +64,8 @@ async function appliedMarts(client: pg.ClientBase): Promise<Map<string, string>>
   return new Map((await client.query<{ file: string; sha256: string }>(Q('applied'))).rows.map((r) => [r.file, r.sha256]));
 }
 
-const upToDate = (files: MartFile[], applied: Map<string, string>) => files.every((f) => applied.get(f.file) === f.sha256);
+const upToDate = (files: MartFile[], applied: Map<string, string>) =>
+  files.every((f) => applied.get(f.file) === f.sha256) && applied.get(COLUMN_COMMENTS) === commentsSha();
 
 async function applyChanged(client: pg.ClientBase, files: MartFile[]): Promise<string[]> {
   const done: string[] = [];
@@ -92,6 +97,11 @@ async function applyChanged(client: pg.ClientBase, files: MartFile[]): Promise<s
       }
       await client.query(Q('record'), [mart.file, mart.sha256]);
       done.push(mart.file);
+    }
+    // Column comments come from one dictionary: after any view was made, or when the dictionary changed.
+    if (done.length > 0 || applied.get(COLUMN_COMMENTS) !== commentsSha()) {
+      await client.query(Q('comment_columns'));
+      await client.query(Q('record'), [COLUMN_COMMENTS, commentsSha()]);
     }
     await client.query(Q('grant_analyst'));
     await client.query('COMMIT');

@@ -4,12 +4,13 @@ import { runner } from 'node-pg-migrate';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.ts';
 import { messageOf } from '../lib/errors.ts';
+import { applyMarts } from './apply-marts.ts';
 import { LOCK } from './locks.ts';
 import { sqlQuery } from './sql-file.ts';
 
 export const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '../../migrations');
 
-/** Applies pending migrations; returns the names applied. Concurrent callers wait for each other. */
+/** Applies pending migrations, then changed marts; returns the migrations applied. Concurrent callers wait for each other. */
 export async function migrateUp(databaseUrl: string, log: Logger): Promise<string[]> {
   // The connection is ours, not node-pg-migrate's: it ends its own without waiting and with no error
   // listener, so a server stopping right after (the embedded one, at the end of a short command)
@@ -29,6 +30,10 @@ export async function migrateUp(databaseUrl: string, log: Logger): Promise<strin
     });
     for (const m of applied) log.info({ migration: m.name }, 'migration applied');
     await restrictDatabase(client);
+    // The marts are no migrations (sql/marts): a new database gets them here, an upgraded one the
+    // views whose files changed.
+    const marts = await applyMarts(client, log);
+    if (marts.length) log.info({ marts }, 'marts applied');
     return applied.map((m) => m.name);
   } finally {
     await client.end().catch(() => undefined);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { applyMarts, closeRun, type Database, failRun, LOCK, openRun, sessionLock, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
+import { closeRun, type Database, failRun, LOCK, openRun, sessionLock, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
@@ -89,8 +89,6 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   try {
     await opts.target.check();
     await takeLockPatiently(client, sessionLock(LOCK.export), { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
-    // The exporter reads only marts: a database migrated but not yet built by an ETL gets them here.
-    await applyMarts(client, opts.log, { signal: opts.signal });
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMarts, MARTS_DIR, martFiles } from '../../src/db/apply-marts.ts';
+import { applyMarts, COLUMN_COMMENTS, MARTS_DIR, martFiles } from '../../src/db/apply-marts.ts';
 import type { Database } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/lib/logger.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
@@ -41,12 +41,17 @@ async function withClient<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
 }
 
 describe('marts from sql/marts', () => {
-  it('applies every file once, with its COMMENT and the analyst\'s right to read, and then touches none', async () => {
-    const all = martFiles().map((m) => m.file);
+  it('a migrated database holds every mart, with its comments and the analyst\'s right to read; applying again touches none', async () => {
+    const all = martFiles();
     expect(all.length).toBeGreaterThan(8);
-    expect(await withClient((c) => applyMarts(c, silentLogger))).toEqual(all);
+    const { rows: recorded } = await database.pool.query<{ file: string; sha256: string }>('SELECT file, sha256 FROM ops.mart_definitions WHERE file <> $1 ORDER BY file', [COLUMN_COMMENTS]);
+    expect(recorded).toEqual(all.map((m) => ({ file: m.file, sha256: m.sha256 })));
     expect(await withClient((c) => applyMarts(c, silentLogger))).toEqual([]);
-    for (const m of martFiles()) {
+    const { rows: uncommented } = await database.pool.query(
+      "SELECT c.table_name, c.column_name FROM information_schema.columns c WHERE c.table_schema = 'mart' AND col_description(to_regclass('mart.' || c.table_name), c.ordinal_position) IS NULL",
+    );
+    expect(uncommented).toEqual([]);
+    for (const m of all) {
       const { rows } = await database.pool.query<{ comment: string | null }>('SELECT obj_description(to_regclass($1), $2) AS comment', [`mart.${m.view}`, 'pg_class']);
       expect(rows[0]!.comment, m.view).toBe(/COMMENT ON VIEW mart\.\w+ IS '((?:[^']|'')*)'/.exec(m.text)![1]!.replace(/''/g, "'"));
       const { rows: rights } = await database.pool.query<{ ok: boolean }>("SELECT has_table_privilege('trawl_analyst', $1, 'SELECT') AS ok", [`mart.${m.view}`]);
@@ -74,12 +79,16 @@ describe('marts from sql/marts', () => {
     const def = await database.pool.query<{ def: string }>("SELECT pg_get_viewdef('mart.deals'::regclass) AS def");
     expect(def.rows[0]!.def).toMatch(/amount IS NOT NULL/);
 
+    // A column the comment dictionary does not know fails the apply, naming it; nothing changes.
+    const history = path.join(copy, '010_price_history.sql');
+    const original = fs.readFileSync(history, 'utf8');
+    fs.writeFileSync(history, original.replace('p.staging_version_id\n', 'p.staging_version_id, NULL::text AS note\n'));
+    await expect(withClient((c) => applyMarts(c, silentLogger, { dir: copy }))).rejects.toThrow(/no comment for mart column price_history\.note/);
     // A column added at the end is a replacement; a column fewer CREATE OR REPLACE refuses: the view
     // and its dependents are made again.
-    const history = path.join(copy, '010_price_history.sql');
-    fs.writeFileSync(history, fs.readFileSync(history, 'utf8').replace('p.staging_version_id\n', 'p.staging_version_id, NULL::text AS note\n'));
+    fs.writeFileSync(history, original.replace('p.staging_version_id\n', 'p.staging_version_id, NULL::text AS raw_file\n'));
     expect(await withClient((c) => applyMarts(c, silentLogger, { dir: copy }))).toEqual(['010_price_history.sql']);
-    fs.writeFileSync(history, fs.readFileSync(history, 'utf8').replace(', NULL::text AS note', ''));
+    fs.writeFileSync(history, original);
     const applied = await withClient((c) => applyMarts(c, silentLogger, { dir: copy }));
     expect(applied[0]).toBe('010_price_history.sql');
     expect(applied).toEqual(martFiles(copy).map((m) => m.file));
