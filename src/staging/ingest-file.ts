@@ -4,16 +4,20 @@ import type { Logger } from '../lib/logger.ts';
 import type { LocateRawFile } from './overlapping-sightings.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
-export interface IngestFileResult {
-  path: string;
-  lines: number;
+/** What an ingest counts, per file and in sum. */
+export interface IngestCounts {
   records: number;
   newVersions: number;
   unchanged: number;
   delisted: number;
   quarantined: number;
-  /** Of those, lines whose source, key and reason no earlier file quarantined. */
+  /** Of those, lines whose source, key and reason no earlier file quarantined: only these make exit 3. */
   newQuarantined: number;
+}
+
+export interface IngestFileResult extends IngestCounts {
+  path: string;
+  lines: number;
   collapsed: string[];
   skipped: boolean;
 }

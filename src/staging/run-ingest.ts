@@ -7,7 +7,7 @@ import { failpoint } from '../lib/failpoint.ts';
 import { listRawFiles } from '../raw/index.ts';
 import { quarantinedPaths } from './poison-file.ts';
 import { ingestFiles } from './ingest.ts';
-import type { IngestFileResult } from './ingest-file.ts';
+import type { IngestCounts, IngestFileResult } from './ingest-file.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
 export interface IngestOptions {
@@ -26,15 +26,8 @@ export interface IngestOptions {
   signal?: AbortSignal;
 }
 
-export interface IngestSummary {
+export interface IngestSummary extends IngestCounts {
   files: IngestFileResult[];
-  records: number;
-  newVersions: number;
-  unchanged: number;
-  delisted: number;
-  quarantined: number;
-  /** Of those, lines whose source, key and reason no earlier file quarantined: only these make exit 3. */
-  newQuarantined: number;
   collapsed: { file: string; partition: string }[];
   /** Files quarantined whole by this ingest (they cannot be read), and those passed over as quarantined before. */
   quarantinedFiles: { path: string; reason: string }[];
