@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
+import { sqlQuery } from '../db/index.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
@@ -13,7 +14,6 @@ import { ingestFile } from './ingest.ts';
 import type { IngestFileResult } from './ingest-file.ts';
 import { locateUnder, type LocateRawFile } from './overlapping-sightings.ts';
 import { poisonReason, quarantineFile } from './poison-file.ts';
-import { sqlQuery } from '../db/index.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
 const Q = (name: string) => sqlQuery('staging/landing.sql', name);
