@@ -1,7 +1,7 @@
 -- Up Migration
 
 -- mart: what analysts and exports read. The views are defined in sql/marts/*.sql, applied after the
--- migrations and by every ETL when their file changed (src/db/apply-marts.ts): one definition each.
+-- migrations when their file changed (src/db/apply-marts.ts): one definition each.
 
 -- The analyst role reads core and mart, nothing else, and writes nothing. Roles are cluster-wide,
 -- so it is created once and reused by every trawl database on the server.

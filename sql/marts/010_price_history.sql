@@ -1,4 +1,4 @@
--- mart.price_history: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.price_history: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- mart: what analysts and exports read. Views over core, so they are never stale.
 CREATE OR REPLACE VIEW mart.price_history AS
 SELECT l.game_id, g.title AS game_title, l.listing_id, l.store_id, s.name AS store_name, l.title AS listing_title, l.url,

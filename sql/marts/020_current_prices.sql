@@ -1,4 +1,4 @@
--- mart.current_prices: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.current_prices: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- Where a store's own spider and an aggregator report the same listing, the store's own wins.
 CREATE OR REPLACE VIEW mart.current_prices AS
 SELECT DISTINCT ON (h.listing_id, h.region_code, h.currency) h.*

@@ -1,4 +1,4 @@
--- mart.deals: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.deals: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 CREATE OR REPLACE VIEW mart.deals AS
 SELECT * FROM mart.current_prices
 WHERE status = 'available' AND discount_pct > 0;

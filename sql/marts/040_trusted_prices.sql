@@ -1,4 +1,4 @@
--- mart.trusted_prices: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.trusted_prices: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- Prices that count toward lows. A one-off typo is a price that lasted under 6 hours and was less
 -- than half of both the price before and the price after it: it is left out.
 CREATE OR REPLACE VIEW mart.trusted_prices AS

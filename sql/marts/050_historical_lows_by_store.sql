@@ -1,4 +1,4 @@
--- mart.historical_lows_by_store: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.historical_lows_by_store: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- "Now" for the 90-day window is the data's own latest price change, so injected-time runs agree.
 CREATE OR REPLACE VIEW mart.historical_lows_by_store AS
 WITH asof AS (SELECT max(valid_from) AS t FROM core.prices)

@@ -1,4 +1,4 @@
--- mart.best_prices: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.best_prices: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- The cheapest current offer per game, region and currency across stores (no exchange rates).
 CREATE OR REPLACE VIEW mart.best_prices AS
 SELECT DISTINCT ON (game_id, region_code, currency)

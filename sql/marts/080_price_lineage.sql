@@ -1,4 +1,4 @@
--- mart.price_lineage: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.price_lineage: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- Lineage: from a price back to the staging version and the raw file and line it came from.
 CREATE OR REPLACE VIEW mart.price_lineage AS
 SELECT p.listing_id, p.region_code, p.currency, p.source, p.valid_from, p.staging_version_id,

@@ -1,4 +1,4 @@
--- mart.game_ids: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.game_ids: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- Every game id that answers: a game's own, and each id merged into it (an alias) with the game it
 -- now names.
 CREATE OR REPLACE VIEW mart.game_ids AS

@@ -1,4 +1,4 @@
--- mart.currencies: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.currencies: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 CREATE OR REPLACE VIEW mart.currencies AS
 SELECT code, exponent, name FROM core.currencies;
 

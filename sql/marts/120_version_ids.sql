@@ -1,4 +1,4 @@
--- mart.version_ids: applied by src/db/apply-marts.ts (at migrate and at each ETL), only when this file changed.
+-- mart.version_ids: applied by src/db/apply-marts.ts after the migrations, only when this file changed.
 -- The ids of staging versions: exports count them to say which changes their feed holds.
 CREATE OR REPLACE VIEW mart.version_ids AS
 SELECT id FROM staging.versions;

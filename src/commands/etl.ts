@@ -14,7 +14,7 @@ export function registerEtl(program: Command): void {
       act({}, async (ctx) => {
         const { runEtl } = await import('../etl/index.ts');
         const r = await runEtl({ database: await ctx.database(), log: ctx.log, full: o.full, signal: ctx.signal });
-        process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s)${r.marts.length ? `, ${r.marts.length} mart(s) replaced` : ''}, time ${seconds(r.durationMs)}\n`);
+        process.stdout.write(`etl ${r.full ? 'full' : 'incremental'}: ${r.keys} key(s), ${r.priceRows} price row(s), versions ${r.fromWatermark}..${r.toWatermark}, ${r.steps.length} step(s), time ${seconds(r.durationMs)}\n`);
       }),
     );
 }

@@ -12,8 +12,8 @@ export function registerExport(program: Command): void {
     .addHelpText('after', envHelp([...DB_VARS, ...EXPORT_VARS]))
     .action((o: { allowShrink?: boolean }) =>
       act({}, async (ctx) => {
-        const target = (await import('../export/index.ts')).openTarget(ctx.config);
-        const { runExport } = await import('../export/index.ts');
+        const { openTarget, runExport } = await import('../export/index.ts');
+        const target = openTarget(ctx.config);
         const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink, signal: ctx.signal });
         process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
       }),

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { EXIT } from '../lib/errors.ts';
 import { formatTable, seconds } from '../lib/table.ts';
 import { act } from './act.ts';
-import { loadSourceRules } from './load-source-rules.ts';
 import { envHelp, DB_VARS, INGEST_VARS } from './env-help.ts';
 import { checkSources } from './check-sources.ts';
 
@@ -19,9 +18,10 @@ export function registerIngest(program: Command): void {
       act({}, async (ctx) => {
         const started = Date.now();
         const database = await ctx.database();
+        const [{ ingestFromBucket, runIngest }, { loadSourceRules }] = await Promise.all([import('../staging/index.ts'), import('../pipeline/index.ts')]);
+        const rules = await loadSourceRules();
         if (o.from) {
-          const { ingestFromBucket } = await import('../staging/index.ts');
-          const r = await ingestFromBucket({ url: o.from, config: ctx.config, pool: database.pool, rules: await loadSourceRules(), log: ctx.log });
+          const r = await ingestFromBucket({ url: o.from, config: ctx.config, pool: database.pool, rules, log: ctx.log });
           const rows = [
             ...r.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, quarantined: f.quarantined, status: 'ingested' })),
             ...r.quarantinedFiles.map((f) => ({ file: f.path, records: 0, 'new versions': 0, quarantined: 0, status: `quarantined: ${f.reason}` })),
@@ -30,8 +30,7 @@ export function registerIngest(program: Command): void {
           return r.quarantinedFiles.length > 0 || r.files.some((f) => f.newQuarantined > 0) ? EXIT.partial : EXIT.ok;
         }
         if (o.source) await checkSources(o.source, ctx.config.rawDir);
-        const { runIngest } = await import('../staging/index.ts');
-        const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, rules: await loadSourceRules(), sources: o.source, replay: o.replay, signal: ctx.signal });
+        const s = await runIngest({ database, rawDir: ctx.config.rawDir, log: ctx.log, delistMaxMissingShare: ctx.config.delistMaxMissingShare, rules, sources: o.source, replay: o.replay, signal: ctx.signal });
         const rows = [
           ...s.files.map((f) => ({ file: f.path, records: f.records, 'new versions': f.newVersions, unchanged: f.unchanged, delisted: f.delisted, quarantined: f.quarantined, status: 'ingested' })),
           ...s.quarantinedFiles.map((f) => ({ file: f.path, records: 0, 'new versions': 0, unchanged: 0, delisted: 0, quarantined: 0, status: `file quarantined: ${f.reason.slice(0, 120)}` })),

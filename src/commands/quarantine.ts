@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { EXIT } from '../lib/errors.ts';
 import { formatTable } from '../lib/table.ts';
 import { act } from './act.ts';
-import { loadSourceRules } from './load-source-rules.ts';
 import { envHelp, DB_VARS } from './env-help.ts';
 
 export function registerQuarantine(program: Command): void {
@@ -16,8 +15,9 @@ export function registerQuarantine(program: Command): void {
     .action((o: { all?: boolean; json?: boolean }) =>
       act({}, async (ctx) => {
         const pool = (await ctx.database()).pool;
-        const rows = await (await import('../staging/index.ts')).listQuarantine(pool, { all: o.all });
-        const files = await (await import('../staging/index.ts')).listQuarantinedFiles(pool);
+        const { listQuarantine, listQuarantinedFiles } = await import('../staging/index.ts');
+        const rows = await listQuarantine(pool, { all: o.all });
+        const files = await listQuarantinedFiles(pool);
         if (o.json) process.stdout.write(`${JSON.stringify({ records: rows, files }, null, 2)}\n`);
         else {
           const fileTable = files.length ? `\n\nfiles quarantined whole:\n${formatTable(files.map((f) => ({ file: f.path, reason: f.reason.slice(0, 120), since: f.quarantined_at.toISOString() })))}` : '';
@@ -32,9 +32,9 @@ export function registerQuarantine(program: Command): void {
     .action(() =>
       act({}, async (ctx) => {
         const pool = (await ctx.database()).pool;
-        const { locateUnder } = await import('../staging/index.ts');
-        const r = await (await import('../staging/index.ts')).retryQuarantine(pool, await loadSourceRules(), locateUnder(ctx.config.rawDir), ctx.log);
-        const files = await (await import('../staging/index.ts')).clearQuarantinedFiles(pool);
+        const [{ clearQuarantinedFiles, locateUnder, retryQuarantine }, { loadSourceRules }] = await Promise.all([import('../staging/index.ts'), import('../pipeline/index.ts')]);
+        const r = await retryQuarantine(pool, await loadSourceRules(), locateUnder(ctx.config.rawDir), ctx.log);
+        const files = await clearQuarantinedFiles(pool);
         process.stdout.write(`retried ${r.retried}: ${r.landed} landed (${r.newVersions} new versions), ${r.stillQuarantined} still quarantined; ${files} quarantined file(s) will be tried again by the next ingest\n`);
         return r.stillQuarantined > 0 ? EXIT.partial : EXIT.ok;
       }),

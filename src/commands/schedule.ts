@@ -13,9 +13,10 @@ export function registerSchedule(program: Command): void {
       .addHelpText('after', envHelp(['SCHEDULES_FILE']))
       .action((o: { logDir: string }) =>
         act({}, async (ctx) => {
-          const schedules = (await import('../schedule/index.ts')).loadSchedules(ctx.config.schedulesFile);
+          const { loadSchedules, renderCrontab, renderSystemd } = await import('../schedule/index.ts');
+          const schedules = loadSchedules(ctx.config.schedulesFile);
           const opts = { projectDir: ctx.config.projectRoot, nodePath: process.execPath, logDir: o.logDir, schedulesFile: ctx.config.schedulesFile };
-          process.stdout.write(kind === 'crontab' ? (await import('../schedule/index.ts')).renderCrontab(schedules, opts) : (await import('../schedule/index.ts')).renderSystemd(schedules, opts));
+          process.stdout.write(kind === 'crontab' ? renderCrontab(schedules, opts) : renderSystemd(schedules, opts));
         }),
       );
   }

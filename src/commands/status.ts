@@ -17,7 +17,7 @@ export function registerStatus(program: Command): void {
         const schedules = loadSchedules(ctx.config.schedulesFile);
         const spiders = [...(await (await import('../spiders/index.ts')).loadSpiders()).keys()];
         // Run times in ops.runs are wall-clock times, so freshness is too.
-        const rows = await (await import('../commands/read-status.ts')).readStatus((await ctx.database()).pool, schedules, new Date(), spiders);
+        const rows = await (await import('./read-status.ts')).readStatus((await ctx.database()).pool, schedules, new Date(), spiders);
         const stale = rows.filter((r) => r.stale);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else

@@ -16,7 +16,7 @@ import { DEFAULT_POLITENESS, resolveScope, type Politeness, type SpiderDefinitio
 import { bodyFilePath, BodyWriter } from './body-store.ts';
 import type { Journal } from './crawl-journal.ts';
 import { type CrawlStats, incompleteReasons, startStats } from './crawl-stats.ts';
-import { makeCrawler } from './crawler-factory.ts';
+import { type CrawlerParts, makeCrawler } from './crawler-factory.ts';
 import { FetchGuards } from './fetch-guards.ts';
 import { PageHandler } from './page-handler.ts';
 import { resumeWindowHours, takeUnfinishedRun } from './resume.ts';
@@ -129,7 +129,7 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   try {
     await handler.enqueue(spider.start({ baseUrl, scope }));
     if (run.journal) await handler.enqueue(run.journal.enqueued);
-    aborted = await runPhases(handler, guards, { spider, politeness, guards, handler, stats, log, userAgent: config.userAgent, chromiumPath: config.chromiumPath, crawleeConfig }, opts.signal);
+    aborted = await runPhases({ spider, politeness, guards, handler, stats, log, userAgent: config.userAgent, chromiumPath: config.chromiumPath, crawleeConfig }, opts.signal);
   } catch (err) {
     progress.done();
     run.writer.abandon();
@@ -145,8 +145,8 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
  * Phases: each kind of crawler drains its queue; handlers may feed other kinds' queues, so the kinds
  * take turns until none has work. Returns whether a stop signal ended it.
  */
-async function runPhases(handler: PageHandler, guards: FetchGuards, parts: Parameters<typeof makeCrawler>[3], signal: AbortSignal | undefined): Promise<boolean> {
-  const { stats, log, chromiumPath } = parts;
+async function runPhases(parts: CrawlerParts, signal: AbortSignal | undefined): Promise<boolean> {
+  const { handler, guards, stats, log, chromiumPath } = parts;
   for (let pass = 0; pass < 100 && !signal?.aborted; pass++) {
     let worked = false;
     for (const [kind, queue] of handler.queues) {

@@ -1,14 +1,14 @@
 // The marts, kept up to date as dbt keeps its models: each sql/marts/NNN_<view>.sql defines the view
 // mart.<view> with its COMMENT, and is applied, in file order, only when its text differs from what
 // the database last applied (ops.mart_definitions). An unchanged mart is never touched, so its
-// readers are never blocked; a changed one is replaced in one short transaction. Migrating applies them
-// after the migrations (a new database gets its marts there), and every ETL before its own transaction.
+// readers are never blocked; a changed one is replaced in one short transaction. They are applied once
+// per command, after the migrations every command that opens the database runs first (src/db/migrate.ts):
+// a new database gets its marts there, an upgraded one the views whose files changed.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { LOCK, lockForTransaction } from './locks.ts';
+import { LOCK, lockForTransaction, retryWhileLocked } from './locks.ts';
 import { SQL_DIR, sqlQuery } from './sql-file.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -49,15 +49,7 @@ export function martFiles(dir = MARTS_DIR): MartFile[] {
 export async function applyMarts(client: pg.ClientBase, log: Logger, opts: { dir?: string; signal?: AbortSignal } = {}): Promise<string[]> {
   const files = martFiles(opts.dir);
   if (upToDate(files, await appliedMarts(client))) return [];
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await applyChanged(client, files);
-    } catch (err) {
-      if ((err as { code?: string }).code !== '55P03' || opts.signal?.aborted) throw err;
-      if (attempt === 1 || attempt % 10 === 0) log.info({ attempt }, 'waiting for readers of a changed mart');
-      await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)), undefined, { signal: opts.signal }).catch(() => undefined);
-    }
-  }
+  return retryWhileLocked(() => applyChanged(client, files), { what: 'readers of a changed mart', log, signal: opts.signal });
 }
 
 async function appliedMarts(client: pg.ClientBase): Promise<Map<string, string>> {

@@ -3,7 +3,7 @@
 // tests may reach the files behind it.
 export { copyJson, copyRow, copyText } from './copy-text.ts';
 export { createDatabaseIfMissing, type Database, openDatabase } from './database.ts';
-export { LOCK, lockForTransaction, lockSourcesForWrite, sessionLock, takeLockPatiently, unlock, unlockAll } from './locks.ts';
+export { LOCK, lockForTransaction, lockSourcesForWrite, takeLockPatiently, unlock, unlockAll } from './locks.ts';
 export { cancelRunningStatement, without } from './session.ts';
 export { applyMarts } from './apply-marts.ts';
 export { closeRun, failRun, openRun } from './runs.ts';

@@ -32,9 +32,7 @@ export const LOCK = {
  */
 export async function lockSourcesForWrite(client: pg.ClientBase, sources: Iterable<string>): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK.stagingWrite]);
-  for (const source of [...new Set(sources)].sort()) {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK.sourceWriteClass, source]);
-  }
+  for (const source of [...new Set(sources)].sort()) await lockForTransaction(client, LOCK.sourceWriteClass, source);
 }
 
 /** How long one attempt at a lock waits, and how the pauses between attempts grow. */
@@ -51,39 +49,34 @@ export class LockWaitStoppedError extends Error {
 }
 
 /**
- * Runs `statement` (which takes a session lock) with a lock timeout, again and again with growing
- * pauses while another holder keeps the lock: never queued for long (a queued lock request blocks
- * every later one behind it), and a stop signal ends the wait within seconds. `what` names the lock
- * in the log, which says the command waits (first attempt, then every tenth), and in the error.
+ * Runs `attempt` again and again, with growing pauses, while it fails for a lock it could not get within
+ * its lock_timeout (55P03): never queued for long (a queued lock request blocks every later one
+ * behind it), and a stop signal ends the wait within seconds. `what` names what is waited for in the
+ * log, which says the command waits (first attempt, then every tenth), and in the error.
  */
-export async function takeLockPatiently(
-  client: pg.ClientBase,
-  statement: { text: string; values?: unknown[] },
-  opts: { what: string; log: Logger; signal?: AbortSignal },
-): Promise<void> {
-  await client.query("SELECT set_config('lock_timeout', $1, false)", [`${LOCK_ATTEMPT_MS}ms`]);
-  try {
-    for (let attempt = 1; ; attempt++) {
-      if (opts.signal?.aborted) throw new LockWaitStoppedError(opts.what, opts.signal.reason);
-      try {
-        await client.query(statement.text, statement.values);
-        return;
-      } catch (err) {
-        // 55P03: lock_not_available, the attempt timed out.
-        if ((err as { code?: string }).code !== '55P03') throw err;
-      }
-      if (attempt === 1 || attempt % 10 === 0) opts.log.info({ attempt }, `waiting for ${opts.what}`);
-      // An abort ends the pause early; the loop then throws.
-      await sleep(Math.min(LOCK_PAUSE_MAX_MS, LOCK_PAUSE_MS * 2 ** (attempt - 1)), undefined, { signal: opts.signal }).catch(() => undefined);
+export async function retryWhileLocked<T>(attempt: () => Promise<T>, opts: { what: string; log: Logger; signal?: AbortSignal }): Promise<T> {
+  for (let n = 1; ; n++) {
+    if (opts.signal?.aborted) throw new LockWaitStoppedError(opts.what, opts.signal.reason);
+    try {
+      return await attempt();
+    } catch (err) {
+      // 55P03: lock_not_available, the attempt timed out.
+      if ((err as { code?: string }).code !== '55P03') throw err;
     }
-  } finally {
-    await client.query("SELECT set_config('lock_timeout', '0', false)").catch(() => undefined);
+    if (n === 1 || n % 10 === 0) opts.log.info({ attempt: n }, `waiting for ${opts.what}`);
+    // An abort ends the pause early; the loop then throws.
+    await sleep(Math.min(LOCK_PAUSE_MAX_MS, LOCK_PAUSE_MS * 2 ** (n - 1)), undefined, { signal: opts.signal }).catch(() => undefined);
   }
 }
 
-/** The statement that takes session lock `id`, for takeLockPatiently. */
-export function sessionLock(id: number): { text: string; values: unknown[] } {
-  return { text: 'SELECT pg_advisory_lock($1)', values: [id] };
+/** Takes session lock `id`, in attempts of LOCK_ATTEMPT_MS (retryWhileLocked). */
+export async function takeLockPatiently(client: pg.ClientBase, id: number, opts: { what: string; log: Logger; signal?: AbortSignal }): Promise<void> {
+  await client.query("SELECT set_config('lock_timeout', $1, false)", [`${LOCK_ATTEMPT_MS}ms`]);
+  try {
+    await retryWhileLocked(() => client.query('SELECT pg_advisory_lock($1)', [id]), opts);
+  } finally {
+    await client.query("SELECT set_config('lock_timeout', '0', false)").catch(() => undefined);
+  }
 }
 
 /** Releases session lock `id`. */

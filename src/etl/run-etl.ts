@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { applyMarts, cancelRunningStatement, closeRun, type Database, failRun, LOCK, openRun, sessionLock, SQL_DIR, sqlQuery, takeLockPatiently, unlock, unlockAll } from '../db/index.ts';
+import { cancelRunningStatement, closeRun, type Database, failRun, LOCK, openRun, SQL_DIR, sqlQuery, takeLockPatiently, unlock, unlockAll } from '../db/index.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -34,8 +34,6 @@ export interface EtlResult {
   keys: number;
   priceRows: number;
   steps: string[];
-  /** The sql/marts files applied because they changed (none on most runs). */
-  marts: string[];
   durationMs: number;
 }
 
@@ -73,12 +71,12 @@ export function etlSteps(dir = ETL_DIR): string[] {
 }
 
 /**
- * Applies changed marts, then builds core from staging above the watermark (everything with `full`) in
- * one REPEATABLE READ transaction, checks it, and moves the watermark.
+ * Builds core from staging above the watermark (everything with `full`) in one REPEATABLE READ
+ * transaction, checks it, and moves the watermark.
  *
  * @example
  * const r = await runEtl({ database, log });
- * // r.keys, r.priceRows, r.fromWatermark..r.toWatermark, r.marts (files applied)
+ * // r.keys, r.priceRows, r.fromWatermark..r.toWatermark
  */
 export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   const started = Date.now();
@@ -90,14 +88,10 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
   opts.signal?.addEventListener('abort', cancel, { once: true });
   try {
     // Session lock before the transaction, so the transaction's snapshot is taken after the wait.
-    await takeLockPatiently(client, sessionLock(LOCK.etl), { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
-    // The marts first, in their own short transaction: a changed one is replaced before the ETL
-    // takes its snapshot, and an unchanged one is not touched.
-    const marts = await applyMarts(client, opts.log, { signal: opts.signal });
-    if (marts.length) opts.log.info({ marts }, 'marts replaced: their sql/marts files changed');
+    await takeLockPatiently(client, LOCK.etl, { what: 'the ETL lock (another ETL runs)', log: opts.log, signal: opts.signal });
     // Writers of different sources commit side by side, so ids need not commit in order: the
     // snapshot is taken while no writer is in flight, and every id after it will be higher.
-    await takeLockPatiently(client, sessionLock(LOCK.stagingWrite), { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
+    await takeLockPatiently(client, LOCK.stagingWrite, { what: 'staging writers to finish', log: opts.log, signal: opts.signal });
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     const state = await client.query<{ watermark: number }>(Q('watermark'));
     await unlock(client, LOCK.stagingWrite);
@@ -135,7 +129,6 @@ export async function runEtl(opts: EtlOptions): Promise<EtlResult> {
       keys: counts.rows[0]!.keys,
       priceRows: counts.rows[0]!.prices,
       steps,
-      marts,
       durationMs: Date.now() - started,
     };
     await closeRun(opts.database.db, runId, 'ok', { records: result.keys, new_versions: result.priceRows });

@@ -6,7 +6,7 @@ import type { PoolClient } from 'pg';
 import { sqlQuery } from '../db/index.ts';
 import type { ManifestHeader } from './manifest.ts';
 
-const Q = (name: string) => sqlQuery('export/run-export.sql', name);
+const Q = (name: string) => sqlQuery('export/feed-baseline.sql', name);
 
 /** Counts the versions the manifest's watermark covers, sets the feed's baseline in it, and returns the version id the feed starts after. */
 export async function setFeedBaseline(client: PoolClient, manifest: ManifestHeader, before: ManifestHeader | undefined): Promise<number> {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { closeRun, type Database, failRun, LOCK, openRun, sessionLock, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
+import { closeRun, type Database, failRun, LOCK, openRun, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
@@ -88,7 +88,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
   const aliases = new AliasList(tmpDir);
   try {
     await opts.target.check();
-    await takeLockPatiently(client, sessionLock(LOCK.export), { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
+    await takeLockPatiently(client, LOCK.export, { what: 'the export lock (another export runs)', log: opts.log, signal: opts.signal });
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);

@@ -7,4 +7,4 @@ export { runDemo } from './run-demo.ts';
 export { type PipelineResult, runPipeline } from './run-pipeline.ts';
 export { runWorker } from './run-worker.ts';
 export { sendAlert } from './send-alert.ts';
-export { sourceRulesOf } from './source-rules.ts';
+export { loadSourceRules, sourceRulesOf } from './source-rules.ts';

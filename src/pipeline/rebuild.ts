@@ -10,8 +10,7 @@ import { UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { restoreMissing } from '../raw/index.ts';
 import { type IngestSummary, runIngest } from '../staging/index.ts';
-import { loadSpiders } from '../spiders/index.ts';
-import { sourceRulesOf } from './source-rules.ts';
+import { loadSourceRules } from './source-rules.ts';
 
 export interface RebuildResult {
   restored: string[];
@@ -29,7 +28,7 @@ export async function rebuild(opts: { config: Config; database: Database; log: L
   const { restored, refused } = config.rawArchive ? await restoreMissing(config) : { restored: [], refused: [] };
   if (restored.length) log.info({ files: restored.length, from: config.rawArchive }, 'raw files restored from the archive');
   for (const key of refused) log.warn({ key, from: config.rawArchive }, 'archive key refused: not a raw file path inside the raw folder');
-  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, rules: sourceRulesOf(await loadSpiders()) });
+  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, rules: await loadSourceRules() });
   const etl = await runEtl({ database, log, full: true });
   const exported = await runExport({ database, target: openTarget(config), clock: opts.clock, log, cacheMaxAge: config.exportCacheMaxAge, maxShrinkShare: config.exportMaxShrinkShare });
   return { restored, ingest, etl, export: exported };

@@ -11,8 +11,8 @@ import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { sendAlert } from './send-alert.ts';
 import { failpoint } from '../lib/failpoint.ts';
-import { loadSpiders, type SpiderDefinition } from '../spiders/index.ts';
-import { sourceRulesOf } from './source-rules.ts';
+import type { SpiderDefinition } from '../spiders/index.ts';
+import { loadSourceRules } from './source-rules.ts';
 import { archiveMissing } from '../raw/index.ts';
 import { type IngestSummary, runIngest } from '../staging/index.ts';
 
@@ -101,7 +101,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
   const sources = opts.spiders.map((s) => s.name);
   failpoint('pipeline.before-ingest');
   checkLock();
-  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, rules: sourceRulesOf(await loadSpiders()), sources, pipelineId, signal: opts.signal });
+  const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, rules: await loadSourceRules(), sources, pipelineId, signal: opts.signal });
   for (const c of ingest.collapsed) {
     await sendAlert(config.alertWebhookUrl, { kind: 'collapsed', spider: c.file.split('/')[0] ?? null, message: `crawl record count collapsed in ${c.file} [${c.partition}]: nothing delisted` }, log);
   }

@@ -1,7 +1,7 @@
 // The spiders as staging's rules (src/staging/source-rules.ts): their entity, volatile fields, schema
 // hash and validation. Built here, above both, so staging imports no spider.
 import type { SourceRulebook, SourceRules } from '../staging/index.ts';
-import { type SpiderDefinition, validateRecord } from '../spiders/index.ts';
+import { loadSpiders, type SpiderDefinition, validateRecord } from '../spiders/index.ts';
 
 /**
  * Staging's rules for each spider: what ingest and `quarantine retry` validate with.
@@ -16,4 +16,9 @@ export function sourceRulesOf(spiders: ReadonlyMap<string, SpiderDefinition>): S
     rules.set(name, { entity: spider.entity, volatile: spider.volatile, schemaHash: spider.schemaHash, validate: (data) => validateRecord(spider, data) });
   }
   return rules;
+}
+
+/** Every spider of the folder as staging's rules: what ingest and `quarantine retry` validate with. */
+export async function loadSourceRules(): Promise<SourceRulebook> {
+  return sourceRulesOf(await loadSpiders());
 }

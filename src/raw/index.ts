@@ -5,7 +5,7 @@ export { isInsideRawDir, listRawFiles } from './list-raw-files.ts';
 export { claimPart, releasePart } from './part-owner.ts';
 export { RangeReader } from './range-reader.ts';
 export { archivedPaths, archiveMissing, archiveRawFile, restoreMissing } from './raw-archive.ts';
-export { rawFileRelPath, type RawRecord, readRawRecord, type RunEnd, runEndSchema } from './raw-line.ts';
+export { rawFileRelPath, type RawRecord, readRawRecord, type RunEnd, runEndSchema, type RunStart } from './raw-line.ts';
 export { RawWriter } from './raw-writer.ts';
 export { isLineRefusal, type RawFileLine, readLineBatches, readLines } from './read-lines.ts';
 export { canonicalKey, recordLimitReason } from './record-limits.ts';

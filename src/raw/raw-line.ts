@@ -40,7 +40,7 @@ export interface RunStart {
   run_id: string;
   source: string;
   started_at: string;
-  /** The hash of the code the crawl validated with (src/spiders/schema-hash.ts); absent from other producers' files. */
+  /** The hash of the code the crawl validated with (src/spiders/lib/schema-hash.ts); absent from other producers' files. */
   schema_hash?: string;
 }
 

@@ -111,7 +111,7 @@ export interface SpiderDefinition<R = unknown, S extends Record<string, unknown>
   allowedDomains?: string[];
   entity: string;
   schema: z.ZodType<R>;
-  /** Set by the registry (schema-hash.ts): the hash of the code this spider validates with. */
+  /** Set by the registry (lib/schema-hash.ts): the hash of the code this spider validates with. */
   schemaHash?: string;
   key(record: R): string;
   /** The partition a record belongs to (a country, say): delisting works per partition. */

@@ -4,4 +4,4 @@
 export { type CrawlerKind, DEFAULT_POLITENESS, type EmitInput, type Politeness, type SpiderDefinition, type SpiderRequest } from './define-spider.ts';
 export { resolveScope } from './lib/scope.ts';
 export { loadSpiders, resolveSpiders } from './registry.ts';
-export { type RecordVerdict, validateRecord } from './validate-record.ts';
+export { type RecordVerdict, validateRecord } from './lib/validate-record.ts';

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXIT, UserError } from '../lib/errors.ts';
 import type { SpiderDefinition } from './define-spider.ts';
-import { schemaHash } from './schema-hash.ts';
+import { schemaHash } from './lib/schema-hash.ts';
 
-const KIT = new Set(['define-spider.ts', 'registry.ts', 'index.ts', 'schema-hash.ts', 'validate-record.ts', 'lib']);
+const KIT = new Set(['define-spider.ts', 'registry.ts', 'index.ts', 'lib']);
 
 export const SPIDERS_DIR = import.meta.dirname;
 
@@ -42,7 +42,8 @@ export async function loadSpiders(dir = SPIDERS_DIR): Promise<Map<string, Spider
     }
     if (spiderFileName(spider.name) !== path.basename(file)) throw new Error(`${file}: spider name ${spider.name} must match its file name`);
     if (spiders.has(spider.name)) throw new Error(`${file}: duplicate spider name ${spider.name}`);
-    spider.schemaHash = schemaHash(path.join(dir, file));
+    // Once per process: the module is loaded once, and the hash is of the code this process runs.
+    spider.schemaHash ??= schemaHash(path.join(dir, file));
     spiders.set(spider.name, spider);
   }
   return spiders;

@@ -19,7 +19,7 @@ export async function stageFirstCrawl(staged: StagedFile, kind: { source: string
     failpoint('ingest.after-copy');
     return;
   }
-  Object.assign(staged, { end: staged.from, runId: null, trailer: undefined, invalidLines: 0, batch: { records: 0, keys: new BatchKeys() } });
+  Object.assign(staged, { end: staged.from, runId: null, trusted: false, trailer: undefined, invalidLines: 0, batch: { records: 0, keys: new BatchKeys() } });
   staged.result.lines = 0;
   await stageIncoming(staged, lap);
 }

@@ -5,7 +5,7 @@
 import { copyJson, copyRow, copyText, sqlQuery } from '../db/index.ts';
 import { contentHash, HASH_VERSION } from '../lib/canonical-json.ts';
 import { messageOf } from '../lib/errors.ts';
-import { canonicalKey, readRawRecord, recordLimitReason, type RunEnd, runEndSchema } from '../raw/index.ts';
+import { canonicalKey, readRawRecord, recordLimitReason, type RunEnd, runEndSchema, type RunStart } from '../raw/index.ts';
 import type { BatchKeys } from './batch-keys.ts';
 import type { SourceRulebook } from './source-rules.ts';
 
@@ -15,7 +15,8 @@ export const COPY_FIRST_VERSIONS = sqlQuery('staging/ingest.sql', 'copy_first_ve
 
 export interface IncomingRow {
   copy?: string;
-  control?: { control: 'start'; run_id: string } | RunEnd;
+  /** A start line as the file holds it (other producers' may lack fields), or a valid trailer. */
+  control?: Partial<RunStart> & { control: 'start' } | RunEnd;
   /** Set when the line is quarantined. */
   reason?: string;
   /** A valid record's source and entity. */
@@ -49,7 +50,7 @@ export function toIncomingRow(
   }
   if (obj && typeof obj === 'object' && 'control' in obj) {
     const control = (obj as { control: unknown }).control;
-    if (control === 'start') return { control: obj as { control: 'start'; run_id: string } };
+    if (control === 'start') return { control: obj as Partial<RunStart> & { control: 'start' } };
     // A crawl's page marker (its resume journal): not a record.
     if (control === 'page') return {};
     const end = runEndSchema.safeParse(obj);

@@ -16,7 +16,6 @@ import type { IncomingBatch } from './change-detection.ts';
 import { COPY_INCOMING, type IncomingRow, quarantineRow, toIncomingRow } from './incoming-row.ts';
 import type { IngestFileOptions, IngestFileResult } from './ingest-file.ts';
 import { PoisonFileError } from './poison-file.ts';
-import type { SourceRulebook } from './source-rules.ts';
 
 const Q = (name: string) => sqlQuery('staging/ingest.sql', name);
 
@@ -33,7 +32,7 @@ export interface StagedFile {
   /** Quarantined lines staged into `incoming`. */
   invalidLines: number;
   runId: string | null;
-  /** A trawl crawl's file whose start line carries the current schema hash: its valid lines are not validated again. */
+  /** Set by the file's start line when it carries the current schema hash: valid lines after it are not validated again (a file read from an offset past it is validated). */
   trusted: boolean;
   trailer?: RunEnd;
   timings: Record<string, number>;
@@ -85,8 +84,7 @@ export async function stageFile(opts: IngestFileOptions): Promise<StagedFile | I
     // A file of a source with known keys is mostly unchanged lines: they go without their data.
     const staged: StagedFile = {
       client, opts, result, ledgerId: entry.id, from, end: from, runId: null, timings, invalidLines: 0,
-      // A landing object is another producer's: always validated.
-      trusted: !opts.ledgerPath && (await crawledWithCurrentSchema(opts.file, opts.rules)),
+      trusted: false,
       batch: { records: 0, keys: new BatchKeys(), payloadFile: known ? opts.file : undefined },
     };
     // A first crawl of a source is read when it applies, under the source's lock, and lands its
@@ -139,7 +137,13 @@ export async function* copyChunks(
       failpoint('ingest.line');
       // A line refused at the byte level (over the size limit, not UTF-8) is quarantined as it is.
       const r = line.refused ? quarantineRow(line.text, line.lineNo, staged.runId, line.refused) : row(line);
-      if (r.control?.control === 'start') staged.runId = r.control.run_id;
+      if (r.control?.control === 'start') {
+        staged.runId = r.control.run_id ?? null;
+        // Lines after a start line with the current schema hash were validated by a crawl of today's
+        // code. A landing object is another producer's, whatever its start line says.
+        const current = typeof r.control.source === 'string' ? staged.opts.rules.get(r.control.source)?.schemaHash : undefined;
+        staged.trusted = !staged.opts.ledgerPath && current !== undefined && r.control.schema_hash === current;
+      }
       if (r.control?.control === 'end') staged.trailer = r.control;
       const text = take(r);
       if (text) chunk += text;
@@ -153,20 +157,6 @@ export async function* copyChunks(
     }
   }
   if (chunk) yield chunk;
-}
-
-/** Whether a raw file's start line names a source whose rules carry the schema hash it was crawled with. */
-async function crawledWithCurrentSchema(file: string, rules: SourceRulebook): Promise<boolean> {
-  for await (const line of readLines(file, { bytes: 0, lines: 0 })) {
-    try {
-      const start = JSON.parse(line.text) as { control?: unknown; source?: unknown; schema_hash?: unknown };
-      const current = typeof start.source === 'string' ? rules.get(start.source)?.schemaHash : undefined;
-      return start.control === 'start' && typeof start.schema_hash === 'string' && start.schema_hash === current;
-    } catch {
-      return false;
-    }
-  }
-  return false;
 }
 
 /** The source and entity of a file's first record (within its first 100 lines), if any. */

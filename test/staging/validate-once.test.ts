@@ -14,7 +14,7 @@ import { sourceRulesOf } from '../../src/pipeline/source-rules.ts';
 import type { SpiderDefinition } from '../../src/spiders/define-spider.ts';
 import { startDemoServer } from '../../src/spiders/demo-store/demo-server.ts';
 import { resolveSpiders, SPIDERS_DIR } from '../../src/spiders/registry.ts';
-import { schemaHash } from '../../src/spiders/schema-hash.ts';
+import { schemaHash } from '../../src/spiders/lib/schema-hash.ts';
 import { ingestFile } from '../../src/staging/ingest.ts';
 import { writeRawFile } from '../helpers/raw-files.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/test-database.ts';

@@ -1,6 +1,6 @@
 // A record judged by its spider's schema: its parsed data, key and partition, or the reason it fails.
-// The crawl applies it to every record it emits; ingest only to lines it cannot trust (schema-hash.ts).
-import type { SpiderDefinition } from './define-spider.ts';
+// The crawl applies it to every record it emits; ingest only to lines it cannot trust (schema-hash.ts, beside it).
+import type { SpiderDefinition } from '../define-spider.ts';
 
 /** `partition` is undefined for a spider that does not partition its records. */
 export type RecordVerdict = { ok: true; data: Record<string, unknown>; key: string; partition: string | undefined } | { ok: false; reason: string };
