@@ -33,7 +33,7 @@ export default tseslint.config(
   {
     // The public page runs in browsers.
     files: ['src/export/site/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly', uPlot: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Intl: 'readonly' } },
   },
   ...tseslint.configs.recommended,
   {

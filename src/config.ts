@@ -26,6 +26,7 @@ export const ENV_VARS = {
   EXPORT_TARGET: 'Where exports go: file://<folder> or s3://<bucket>/<prefix> (default file://./public).',
   EXPORT_CACHE_MAX_AGE: 'Cache-Control max-age in seconds for stable export keys (default 3600).',
   EXPORT_MAX_SHRINK_SHARE: 'trawl export refuses a generation that would remove more than this share of the published objects, unless --allow-shrink (default 0.5).',
+  FEED_DROP_MIN_SHARE: 'v1/feeds/drops.atom lists price drops of at least this share of the price before (default 0.2, 20%).',
   S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
   S3_REGION: 'S3 region (default us-east-1).',
   S3_FORCE_PATH_STYLE: 'Use path-style S3 URLs (default true when S3_ENDPOINT is set).',
@@ -85,6 +86,7 @@ const schema = z.object({
     .default('file://./public'),
   EXPORT_CACHE_MAX_AGE: int(0, 31_536_000).default(3600),
   EXPORT_MAX_SHRINK_SHARE: share.default(0.5),
+  FEED_DROP_MIN_SHARE: share.default(0.2),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.optional(),
@@ -121,6 +123,8 @@ export interface Config {
   exportCacheMaxAge: number;
   /** A generation removing more than this share of the published objects is refused. */
   exportMaxShrinkShare: number;
+  /** v1/feeds/drops.atom: the smallest drop, as a share of the price before, it lists. */
+  feedDropMinShare: number;
   s3: S3Settings;
   chromiumPath: string;
   embeddedPg: { dir: string | undefined; port: number };
@@ -185,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exportTarget,
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
     exportMaxShrinkShare: e.EXPORT_MAX_SHRINK_SHARE,
+    feedDropMinShare: e.FEED_DROP_MIN_SHARE,
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

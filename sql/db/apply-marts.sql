@@ -69,7 +69,20 @@ DECLARE
     "name": "Name of the currency.",
     "watermark": "Highest staging version id the marts reflect.",
     "updated_at": "When the watermark last moved.",
-    "id": "Serial id of the staging version."
+    "id": "Serial id of the staging version.",
+    "low_all_time_at": "When the all-time low last started: the latest valid_from of a trusted price at that amount.",
+    "low_all_time_store": "The store of that all-time low.",
+    "low_90_days_at": "When the 90-day low last started.",
+    "low_90_days_store": "The store of that 90-day low.",
+    "shard": "The search shard (v1/search/<shard>.json) holding the token: its two-character prefix in hex and a page number.",
+    "token": "One word of the title, normalised: accents stripped, lower case.",
+    "page": "The A-Z catalogue page (v1/catalog/<page>.json) listing the game.",
+    "letter": "First letter of the normalised title; 0-9 for a digit, other for anything else.",
+    "sort_title": "The title normalised for sorting: accents stripped, lower case.",
+    "stores": "Number of stores with a current price for the game.",
+    "on_sale": "Whether any current offer of the game is discounted.",
+    "low_all_time_reached": "The drop brought the price to or under the game''s lowest earlier trusted price in its region and currency.",
+    "low_90_days_reached": "The drop brought the price to or under the lowest trusted price valid in the 90 days before."
   }';
   col record;
 BEGIN

@@ -14,7 +14,7 @@ export function registerExport(program: Command): void {
       act({}, async (ctx) => {
         const { openTarget, runExport } = await import('../export/index.ts');
         const target = openTarget(ctx.config);
-        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, allowShrink: o.allowShrink, signal: ctx.signal });
+        const r = await runExport({ database: await ctx.database(), target, clock: ctx.clock, log: ctx.log, cacheMaxAge: ctx.config.exportCacheMaxAge, maxShrinkShare: ctx.config.exportMaxShrinkShare, feedDropMinShare: ctx.config.feedDropMinShare, allowShrink: o.allowShrink, signal: ctx.signal });
         process.stdout.write(`export ${r.generation} to ${target.describe()}: ${r.objects} object(s), ${r.uploaded} uploaded, ${r.unchanged} unchanged, ${r.removed} removed, time ${seconds(r.durationMs)}\n`);
       }),
     );

@@ -4,6 +4,7 @@
 // temporary file.
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { contentKey } from './object-path.ts';
 import { joinIntoFile, SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
 
@@ -71,7 +72,7 @@ export class PreviousFiles {
       this.times.push(f.updated_at);
       this.timeIndex.set(f.updated_at, t);
     }
-    const digits = /\.([0-9a-f]{16})\.json$/.exec(f.key)?.[1];
+    const digits = /\.([0-9a-f]{16})\.[a-z.]+$/.exec(f.key)?.[1];
     const key = digits && contentKey(objectPath, digits) === f.key ? digits : `=${f.key}`;
     // Copied once more so that it holds none of the strings it was made from.
     this.packed.set(objectPath, Buffer.from(`${t}\t${key}\t${f.data_sha256}`).toString());
@@ -107,10 +108,6 @@ export class PreviousFiles {
   }
 }
 
-/** The content-addressed key of an object's bytes: its path with the first 16 hex digits of their sha256. */
-export function contentKey(objectPath: string, sha256: string): string {
-  return objectPath.replace(/\.json$/, `.${sha256.slice(0, 16)}.json`);
-}
 
 export async function readManifest(target: ExportTarget, key = MANIFEST_KEY): Promise<PreviousManifest | undefined> {
   const chunks = await target.open(key);

@@ -23,7 +23,22 @@ export interface FinishedBody {
   updatedAt: string;
 }
 
-export class ObjectBody {
+/** What the exporter publishes: a body that completes once it knows its updated_at. */
+export interface Finishable {
+  finish(updatedAtFor: (dataSha256: string) => string): FinishedBody;
+}
+
+/** A whole object already in memory (a feed): its text is its data. */
+export function textBody(text: string, count: number): Finishable {
+  return {
+    finish: (updatedAtFor) => {
+      const sha = sha256(text);
+      return { body: text, size: Buffer.byteLength(text), sha256: sha, dataSha256: sha, count, updatedAt: updatedAtFor(sha) };
+    },
+  };
+}
+
+export class ObjectBody implements Finishable {
   private rows: string[] = [];
   private bytes = 0;
   private count = 0;

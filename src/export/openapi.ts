@@ -79,6 +79,42 @@ const manifestSchema = {
   },
 };
 
+const statusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['generation', 'generated_at', 'manifest'],
+  properties: {
+    generation: { type: 'string' },
+    generated_at: { type: 'string', format: 'date-time' },
+    manifest: { type: 'string', description: 'The key of this generation\'s manifest, v1/manifests/<generation>.json.' },
+  },
+};
+
+const feed = (operationId: string, summary: string) => ({
+  get: { operationId, summary, responses: { '200': { description: summary, content: { 'application/atom+xml': { schema: { type: 'string' } } } } } },
+});
+
+/** The objects that are not export definitions: the status pointer, the feeds and the bulk history. */
+const FIXED_PATHS: Record<string, unknown> = {
+  '/v1/status.json': {
+    get: {
+      operationId: 'status',
+      summary: 'The current generation and its time, in a few bytes (the manifest names every object and is megabytes). Written right after the manifest.',
+      responses: { '200': { description: 'The status.', content: { 'application/json': { schema: { $ref: '#/components/schemas/status' } } } } },
+    },
+  },
+  '/v1/feeds/lows.atom': feed('feed_lows', 'Atom feed: the latest 100 price drops that brought a game to its all-time or 90-day low in its region and currency, across stores. Entry ids are stable across generations.'),
+  '/v1/feeds/drops.atom': feed('feed_drops', 'Atom feed: the latest 100 price drops of at least FEED_DROP_MIN_SHARE of the price before. Entry ids are stable across generations.'),
+  '/v1/history/prices.jsonl.gz': {
+    get: {
+      operationId: 'bulk_history',
+      summary:
+        'The whole price history in one gzipped file (Content-Type application/gzip, no Content-Encoding), one JSON object per line: listing, game_id, title, store, region, currency, source, status, amount, regular_amount (minor units, null when not for sale), valid_from, valid_to (null on current prices). Its row count and content-addressed key are in the manifest.',
+      responses: { '200': { description: 'gzipped JSON lines.', content: { 'application/gzip': { schema: { type: 'string', contentEncoding: 'binary' } } } } },
+    },
+  },
+};
+
 export function buildOpenApi(defs: ExportDefinition[], types: ColumnTypes): Record<string, unknown> {
   const paths: Record<string, unknown> = {
     '/v1/manifest.json': {
@@ -89,7 +125,8 @@ export function buildOpenApi(defs: ExportDefinition[], types: ColumnTypes): Reco
       },
     },
   };
-  const schemas: Record<string, unknown> = { manifest: manifestSchema };
+  Object.assign(paths, FIXED_PATHS);
+  const schemas: Record<string, unknown> = { manifest: manifestSchema, status: statusSchema };
   for (const def of defs) {
     const name = def.name.replace(/[^A-Za-z0-9]/g, '_');
     schemas[name] = objectSchema(def, types[def.name]);

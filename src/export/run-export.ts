@@ -2,7 +2,8 @@
 //   1. content-addressed copies of changed objects (unnamed until a manifest names them);
 //   2. the page's static files and v1/openapi.json;
 //   3. stable aliases of changed objects, copied from their content-addressed copies;
-//   4. v1/manifests/<generation>.json, then v1/manifest.json: the switch to the new generation;
+//   4. v1/manifests/<generation>.json, then v1/manifest.json: the switch to the new generation, then
+//      v1/status.json, the small pointer the public page reads (the manifest names every object);
 //   5. stable keys of objects the new manifest no longer names are deleted.
 // A failure (or a kill) before step 3 leaves readers on the previous generation untouched. An object
 // whose data did not change keeps its updated_at, hence its bytes, and is not uploaded again.
@@ -22,10 +23,13 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { readLines } from '../raw/index.ts';
 import { type ExportDefinition, fillPath, loadExportDefinitions } from './export-definition.ts';
-import { contentKey, MANIFEST_KEY, type ManifestHeader, ManifestWriter, type PreviousManifest, readManifest } from './manifest.ts';
-import { ObjectBody } from './object-body.ts';
+import { BULK_HISTORY_PATH, writeBulkHistory } from './bulk-history.ts';
+import { MANIFEST_KEY, type ManifestHeader, ManifestWriter, type PreviousManifest, readManifest } from './manifest.ts';
+import { type Finishable, ObjectBody } from './object-body.ts';
+import { contentKey, contentTypeOf } from './object-path.ts';
 import type { ColumnTypes } from './openapi.ts';
 import { setFeedBaseline } from './feed-baseline.ts';
+import { publishFeeds } from './publish-feeds.ts';
 import { publishSiteAssets } from './site-assets.ts';
 import { SpillFile } from './spill-file.ts';
 import type { ExportTarget } from './targets.ts';
@@ -35,6 +39,8 @@ const Q = (name: string) => sqlQuery('export/run-export.sql', name);
 const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const UPLOAD_CONCURRENCY = 16;
+/** What the public page reads for the generation: a few bytes, where the manifest is megabytes. */
+export const STATUS_KEY = 'v1/status.json';
 
 export type { Manifest, ManifestFile } from './manifest.ts';
 
@@ -56,6 +62,8 @@ export interface ExportOptions {
   /** Stops the export within seconds, before the manifest: the published generation stays as it was. */
   signal?: AbortSignal;
   allowShrink?: boolean;
+  /** v1/feeds/drops.atom lists drops of at least this share of the price before (default 0.2). */
+  feedDropMinShare?: number;
 }
 
 export interface ExportResult {
@@ -109,11 +117,13 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
         throw new Error(`export ${def.file}: ${messageOf(err)}`, { cause: err });
       }
     }
+    await publishFeeds(client, publisher.publish, { dropMinShare: opts.feedDropMinShare ?? 0.2, generatedAt: manifest.generated_at });
+    await publisher.publish(BULK_HISTORY_PATH, await writeBulkHistory(client, tmpDir));
 
     await uploads.drain();
 
     // The page and the API description live beside the data, at stable keys.
-    await publishSiteAssets(opts.target, { definitions: defs, types }, manifest, before, { json: JSON_TYPE, cacheControl: stableCache });
+    await publishSiteAssets(opts.target, { definitions: defs, types }, manifest, before, stableCache);
 
     // Nothing readers see has changed yet (content-addressed copies only): a generation that would
     // unpublish most of what is public stops here, before any alias or manifest.
@@ -160,7 +170,7 @@ function objectPublisher(p: {
   signal: AbortSignal | undefined;
 }) {
   let unchanged = 0;
-  const publish = async (objectPath: string, object: ObjectBody) => {
+  const publish = async (objectPath: string, object: Finishable) => {
     if (p.signal?.aborted) throw new Error(`export stopped before its manifest (the published generation is unchanged): ${messageOf(p.signal.reason)}`);
     const prev = p.previous?.files.get(objectPath);
     const done = object.finish((dataSha) => (prev?.data_sha256 === dataSha ? prev.updated_at : p.now.toISOString()));
@@ -173,7 +183,7 @@ function objectPublisher(p: {
     }
     p.aliases.add(key, objectPath);
     await p.uploads.run(async () => {
-      await p.target.put(key, done.body, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
+      await p.target.put(key, done.body, { contentType: contentTypeOf(objectPath), cacheControl: IMMUTABLE });
       if (typeof done.body !== 'string') fs.rmSync(done.body.file);
       failpoint('export.copy');
     });
@@ -191,7 +201,7 @@ async function switchGeneration(
   failpoint('export.before-aliases');
   for await (const [key, objectPath] of g.aliases.entries()) {
     await g.uploads.run(async () => {
-      await target.copy(key, objectPath, { contentType: JSON_TYPE, cacheControl: g.stableCache });
+      await target.copy(key, objectPath, { contentType: contentTypeOf(objectPath), cacheControl: g.stableCache });
       failpoint('export.alias');
     });
   }
@@ -202,6 +212,8 @@ async function switchGeneration(
   await target.put(`v1/manifests/${g.manifest.generation}.json`, manifestBody, { contentType: JSON_TYPE, cacheControl: IMMUTABLE });
   failpoint('export.after-generation-manifest');
   await target.put(MANIFEST_KEY, manifestBody, { contentType: JSON_TYPE, cacheControl: g.stableCache });
+  const status = { generation: g.manifest.generation, generated_at: g.manifest.generated_at, manifest: `v1/manifests/${g.manifest.generation}.json` };
+  await target.put(STATUS_KEY, `${JSON.stringify(status)}\n`, { contentType: JSON_TYPE, cacheControl: g.stableCache });
 
   // Only now that no manifest names them do stable keys of vanished objects go.
   failpoint('export.before-delete');

@@ -4,15 +4,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { contentTypeOf, isContentAddressed } from './object-path.ts';
 
-const TYPES: Record<string, string> = {
-  '.json': 'application/json; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
 
 export interface FolderServer {
   url: string;
@@ -50,9 +43,9 @@ export async function serveFolder(root: string, opts: { port: number; host?: str
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const immutable = /\.[0-9a-f]{16}\.json$/.test(file) || file.includes(`${path.sep}manifests${path.sep}`);
+    const immutable = isContentAddressed(file) || file.includes(`${path.sep}manifests${path.sep}`);
     res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': contentTypeOf(file),
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : `public, max-age=${opts.cacheMaxAge}`,
       'x-content-type-options': 'nosniff',
     });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { sqlQuery } from '../db/index.ts';
 import type { Config } from '../config.ts';
-import { type ExportTarget, MANIFEST_KEY, readManifest } from '../export/index.ts';
+import { type ExportTarget, isContentAddressed, MANIFEST_KEY, readManifest } from '../export/index.ts';
 import { archivedPaths, listRawFiles } from '../raw/index.ts';
 
 const Q = (name: string) => sqlQuery('pipeline/prune.sql', name);
@@ -85,7 +85,7 @@ export async function prune(opts: { config: Config; pool: pg.Pool; target: Expor
     const manifest = await readManifest(opts.target, key);
     for (const [, f] of manifest?.files.entries() ?? []) named.add(f.key);
   }
-  const contentAddressed = (await opts.target.list('v1/')).filter((k) => /\.[0-9a-f]{16}\.json$/.test(k) && !named.has(k));
+  const contentAddressed = (await opts.target.list('v1/')).filter((k) => isContentAddressed(k) && !named.has(k));
   const oldManifests = generations.slice(0, -config.retention.exportGenerations);
   if (!dryRun) await opts.target.delete([...contentAddressed, ...oldManifests]);
   result.exportObjectsDeleted = contentAddressed.length + oldManifests.length;

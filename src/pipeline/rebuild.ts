@@ -30,6 +30,6 @@ export async function rebuild(opts: { config: Config; database: Database; log: L
   for (const key of refused) log.warn({ key, from: config.rawArchive }, 'archive key refused: not a raw file path inside the raw folder');
   const ingest = await runIngest({ database, rawDir: config.rawDir, log, delistMaxMissingShare: config.delistMaxMissingShare, rules: await loadSourceRules() });
   const etl = await runEtl({ database, log, full: true });
-  const exported = await runExport({ database, target: openTarget(config), clock: opts.clock, log, cacheMaxAge: config.exportCacheMaxAge, maxShrinkShare: config.exportMaxShrinkShare });
+  const exported = await runExport({ database, target: openTarget(config), clock: opts.clock, log, cacheMaxAge: config.exportCacheMaxAge, maxShrinkShare: config.exportMaxShrinkShare, feedDropMinShare: config.feedDropMinShare });
   return { restored, ingest, etl, export: exported };
 }

@@ -117,6 +117,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
     log,
     cacheMaxAge: config.exportCacheMaxAge,
     maxShrinkShare: config.exportMaxShrinkShare,
+    feedDropMinShare: config.feedDropMinShare,
     pipelineId,
     spider: sources.length === 1 ? sources[0] : null,
     signal: opts.signal,

@@ -48,7 +48,7 @@ afterAll(async () => {
 const points: [string, (before: Record<string, string>, after: Record<string, string>) => void][] = [
   ['export.copy@2', (b, a) => expect(Object.keys(a).length).toBeGreaterThan(Object.keys(b).length)],
   ['export.before-aliases', (b, a) => expect(Object.keys(a).some((k) => !(k in b))).toBe(true)],
-  ['export.alias@3', (b, a) => expect(a['v1/deals.json']).not.toBe(b['v1/deals.json'])],
+  ['export.alias@3', (b, a) => expect(Object.keys(b).some((k) => a[k] !== b[k])).toBe(true)],
   ['export.before-manifest', (b, a) => expect(a['v1/deals.json']).not.toBe(b['v1/deals.json'])],
   ['export.after-generation-manifest', (b, a) => expect(Object.keys(a).some((k) => !(k in b))).toBe(true)],
 ];

@@ -3,6 +3,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
+import { XMLValidator } from 'fast-xml-parser';
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 
@@ -38,13 +40,20 @@ export function exportedObjects(root: string): Record<string, string> {
   return out;
 }
 
+/** Throws unless the bytes are a whole object of the kind its key names: JSON, gzip or XML. */
+function wholeObject(key: string, bytes: Buffer): void {
+  if (key.endsWith('.gz')) zlib.gunzipSync(bytes);
+  else if (key.endsWith('.atom')) expect(XMLValidator.validate(bytes.toString('utf8')), key).toBe(true);
+  else JSON.parse(bytes.toString('utf8'));
+}
+
 /** The public manifest of an export folder, after checking that every object it names is there with the
  * bytes it promises and that each stable key holds a whole object. */
 export function publishedManifest(root: string): { generated_at: string; files: Record<string, { key: string; sha256: string }> } {
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'v1/manifest.json'), 'utf8'));
   for (const [stable, f] of Object.entries(manifest.files) as [string, { key: string; sha256: string }][]) {
     expect(crypto.hash('sha256', fs.readFileSync(path.join(root, f.key)), 'hex'), f.key).toBe(f.sha256);
-    JSON.parse(fs.readFileSync(path.join(root, stable), 'utf8'));
+    wholeObject(stable, fs.readFileSync(path.join(root, stable)));
   }
   return manifest;
 }
