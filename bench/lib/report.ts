@@ -1,9 +1,14 @@
 // Benchmark output: a readable table, then one JSON line of the figures (the last line printed).
 import { formatTable } from '../../src/lib/table.ts';
 
-export function report(title: string, rows: Record<string, string | number>[], figures: Record<string, number | string | boolean>): void {
+/** One titled table; a benchmark with several prints the others with this, then its last with report. */
+export function printTable(title: string, rows: Record<string, string | number>[]): void {
   console.log(`\n${title}\n`);
   console.log(formatTable(rows));
+}
+
+export function report(title: string, rows: Record<string, string | number>[], figures: Record<string, number | string | boolean>): void {
+  printTable(title, rows);
   console.log(`\n${JSON.stringify(figures)}`);
 }
 

@@ -73,6 +73,33 @@ const charts = (page: Page) =>
     `state.charts.map((u) => ({ region: u.root.closest('.chart').dataset.region, labels: u.series.map((s) => s.label), data: u.data }))`,
   ) as Promise<{ region: string; labels: string[]; data: (number | null)[][] }[]>;
 
+/**
+ * The lowest WCAG contrast ratio between the text colour of each visible element holding text and the
+ * background it is drawn on (the nearest ancestor's that is not transparent), with where it is.
+ */
+async function lowestContrast(page: Page): Promise<{ ratio: number; where: string }> {
+  const pairs = await page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const out: { fg: number[]; bg: number[]; where: string }[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '');
+      if (!own || el.offsetParent === null || el.closest('.u-legend, .skip')) continue;
+      let bgEl: HTMLElement | null = el;
+      while (bgEl && rgb(getComputedStyle(bgEl).backgroundColor)[3] === 0) bgEl = bgEl.parentElement;
+      out.push({ fg: rgb(getComputedStyle(el).color), bg: rgb(bgEl ? getComputedStyle(bgEl).backgroundColor : 'rgb(255, 255, 255)'), where: `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent!.trim().slice(0, 30)}` });
+    }
+    return out;
+  });
+  const luminance = ([r, g, b]: number[]) =>
+    [r!, g!, b!].map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)).reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i]!, 0);
+  const ratios = pairs.map((p) => {
+    const [a, b] = [luminance(p.fg), luminance(p.bg)].sort((x, y) => y - x);
+    return { ratio: (a! + 0.05) / (b! + 0.05), where: p.where };
+  });
+  expect(ratios.length).toBeGreaterThan(10);
+  return ratios.reduce((lo, r) => (r.ratio < lo.ratio ? r : lo));
+}
+
 /** Nothing is wider than the screen: no sideways scrolling of the page itself. */
 const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
@@ -90,6 +117,9 @@ describe('public page', () => {
       const letters = [...new Set(readJson('v1/catalog/index.json').data.map((p: { letter: string }) => p.letter))];
       await expect(page.locator('#letters a').count()).resolves.toBe(letters.length);
       expect(await pageWidth(page)).toBeLessThanOrEqual(width);
+      // WCAG AA: 4.5:1 for normal text, everywhere on the screen.
+      const contrast = await lowestContrast(page);
+      expect(contrast.ratio, contrast.where).toBeGreaterThanOrEqual(4.5);
       await page.screenshot({ path: `test-results/page-home-${width}.png`, fullPage: true });
       expect(problems).toEqual([]);
       await page.close();
@@ -157,6 +187,8 @@ describe('public page', () => {
       expect(series.data[1]!.at(-1)).toBe(19.99);
       expect(series.data[2]!.at(-1)).toBe(12.99);
       expect(await pageWidth(page)).toBeLessThanOrEqual(width);
+      const contrast = await lowestContrast(page);
+      expect(contrast.ratio, contrast.where).toBeGreaterThanOrEqual(4.5);
       await page.screenshot({ path: `test-results/page-game-two-stores-${width}.png`, fullPage: true });
       expect(problems).toEqual([]);
       await page.close();

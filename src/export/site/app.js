@@ -2,7 +2,8 @@
 // page (its price now at each store, its lows, a step chart of its history). It reads only the static
 // files beside it, a few small objects at a time, so it stays fast however many games there are:
 //   first screen: v1/status.json, v1/currencies.json, v1/deals/top.json, v1/catalog/index.json;
-//   a search:     v1/search/index.json (once), then the one shard holding the query's rarest word;
+//   a search:     v1/search/index.json (once), then the shards of the query's rarest word, a few at a
+//                 time, until enough games match;
 //   a game:       v1/games/<id>.json.
 // Scraped text only ever goes into the page as text (textContent), never as HTML.
 'use strict';
@@ -136,8 +137,11 @@ async function showBrowse(pageId) {
 
 // ---- search ------------------------------------------------------------------------------------
 
-/** Shards whose token range can hold words starting with `t`. */
+/** Shards whose word range can hold words starting with `t`. */
 const shardsFor = (t) => state.searchIndex.data.filter((s) => s.last >= t && s.first < `${t}\uffff`);
+/** Matches a search shows at once; a word in very many titles is read a few shards at a time. */
+const ENOUGH_RESULTS = 50;
+const SHARDS_AT_ONCE = 4;
 
 function startSearch(query) {
   const words = tokens(query);
@@ -152,28 +156,31 @@ function startSearch(query) {
     document.getElementById('more-results').hidden = true;
     return;
   }
-  // The rarest word (the fewest shards) decides which shard to read; the other words filter it.
-  const ranked = usable.map((w) => ({ w, shards: shardsFor(w) })).sort((a, b) => a.shards.length - b.shards.length || b.w.length - a.w.length);
+  // The rarest word (the fewest words in its shards) decides which shards to read; the others filter.
+  const size = (shards) => shards.reduce((n, s) => n + s.count, 0);
+  const ranked = usable.map((w) => ({ w, shards: shardsFor(w) })).sort((a, b) => size(a.shards) - size(b.shards) || b.w.length - a.w.length);
   state.search = { query, words, key: ranked[0].w, shards: ranked[0].shards, next: 0, found: new Map() };
   document.getElementById('results').replaceChildren();
   return searchMore();
 }
 
+/** Reads the next shards of the search's word until enough games match, or a few shards are read. */
 async function searchMore() {
   const s = state.search;
   const status = document.getElementById('search-status');
   const more = document.getElementById('more-results');
-  if (s.shards.length > s.next) {
+  const list = document.getElementById('results');
+  const wanted = s.found.size + ENOUGH_RESULTS;
+  for (let read = 0; read < SHARDS_AT_ONCE && s.next < s.shards.length && s.found.size < wanted; read++) {
     const shard = await getJson(`v1/search/${encodeURIComponent(s.shards[s.next].shard)}.json`);
     if (state.search !== s) return; // a newer query took over
     s.next++;
-    const list = document.getElementById('results');
-    for (const e of shard.data) {
-      if (!e.token.startsWith(s.key) || s.found.has(e.game_id)) continue;
-      const words = tokens(e.title);
+    for (const [id, title] of shard.data[0]?.games ?? []) {
+      if (s.found.has(id)) continue;
+      const words = tokens(title);
       if (!s.words.every((w) => words.some((t) => t.startsWith(w)))) continue;
-      s.found.set(e.game_id, e.title);
-      list.append(el('li', { 'data-game': e.game_id }, gameLink(e.game_id, e.title)));
+      s.found.set(id, title);
+      list.append(el('li', { 'data-game': id }, gameLink(id, title)));
     }
   }
   more.hidden = s.next >= s.shards.length;
