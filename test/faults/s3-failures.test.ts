@@ -11,6 +11,7 @@ import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/d
 import { demoDayTime } from '../../src/lib/clock.ts';
 import { EXIT } from '../../src/lib/errors.ts';
 import { S3_MAX_ATTEMPTS } from '../../src/lib/s3.ts';
+import { wholeObject } from '../helpers/data-state.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { freePort, runCli } from '../helpers/run-cli.ts';
 import { S3RVER_ENV, startS3Server, type S3Server } from '../helpers/s3-server.ts';
@@ -55,7 +56,7 @@ async function publishedWhole(): Promise<string> {
   const manifest = JSON.parse((await get('v1/manifest.json')).toString('utf8'));
   for (const [stable, f] of Object.entries(manifest.files) as [string, { key: string; sha256: string }][]) {
     expect(crypto.hash('sha256', await get(f.key), 'hex')).toBe(f.sha256);
-    JSON.parse((await get(stable)).toString('utf8'));
+    wholeObject(stable, await get(stable));
   }
   return manifest.generated_at;
 }

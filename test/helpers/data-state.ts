@@ -24,7 +24,7 @@ export async function dataState(database: Database, exportDir: string) {
   };
 }
 
-/** Every exported object but the manifests, which name their generation. */
+/** Every exported object but the manifests and v1/status.json, which name their generation. */
 export function exportedObjects(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
@@ -33,7 +33,7 @@ export function exportedObjects(root: string): Record<string, string> {
       const full = path.join(dir, entry.name);
       const rel = path.relative(root, full);
       if (entry.isDirectory()) walk(full);
-      else if (rel !== 'v1/manifest.json' && !rel.startsWith('v1/manifests/')) out[rel] = fs.readFileSync(full, 'utf8');
+      else if (rel !== 'v1/manifest.json' && rel !== 'v1/status.json' && !rel.startsWith('v1/manifests/')) out[rel] = fs.readFileSync(full, 'utf8');
     }
   };
   walk(root);
@@ -41,7 +41,7 @@ export function exportedObjects(root: string): Record<string, string> {
 }
 
 /** Throws unless the bytes are a whole object of the kind its key names: JSON, gzip or XML. */
-function wholeObject(key: string, bytes: Buffer): void {
+export function wholeObject(key: string, bytes: Buffer): void {
   if (key.endsWith('.gz')) zlib.gunzipSync(bytes);
   else if (key.endsWith('.atom')) expect(XMLValidator.validate(bytes.toString('utf8')), key).toBe(true);
   else JSON.parse(bytes.toString('utf8'));
