@@ -27,6 +27,7 @@ export const ENV_VARS = {
   EXPORT_CACHE_MAX_AGE: 'Cache-Control max-age in seconds for stable export keys (default 3600).',
   EXPORT_MAX_SHRINK_SHARE: 'trawl export refuses a generation that would remove more than this share of the published objects, unless --allow-shrink (default 0.5).',
   FEED_DROP_MIN_SHARE: 'v1/feeds/drops.atom lists price drops of at least this share of the price before (default 0.2, 20%).',
+  LAKE_TARGET: 'Where the Parquet lake goes: file://<folder> or s3://<bucket>/<prefix>. Set, `trawl export` and `trawl run` write it too; `trawl export --lake` writes it alone (default: unset, no lake).',
   S3_ENDPOINT: 'S3-compatible endpoint URL (MinIO, R2, Ceph); unset for AWS S3. Credentials come from the AWS chain.',
   S3_REGION: 'S3 region (default us-east-1).',
   S3_FORCE_PATH_STYLE: 'Use path-style S3 URLs (default true when S3_ENDPOINT is set).',
@@ -87,6 +88,7 @@ const schema = z.object({
   EXPORT_CACHE_MAX_AGE: int(0, 31_536_000).default(3600),
   EXPORT_MAX_SHRINK_SHARE: share.default(0.5),
   FEED_DROP_MIN_SHARE: share.default(0.2),
+  LAKE_TARGET: z.string().regex(/^(file|s3):\/\/.+/, 'must be file://<folder> or s3://<bucket>/<prefix>').optional(),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_FORCE_PATH_STYLE: bool.optional(),
@@ -125,6 +127,8 @@ export interface Config {
   exportMaxShrinkShare: number;
   /** v1/feeds/drops.atom: the smallest drop, as a share of the price before, it lists. */
   feedDropMinShare: number;
+  /** The Parquet lake's target, like exportTarget; undefined: no lake. */
+  lakeTarget: string | undefined;
   s3: S3Settings;
   chromiumPath: string;
   embeddedPg: { dir: string | undefined; port: number };
@@ -180,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const exportTarget = resolveFileTarget(e.EXPORT_TARGET, cwd);
   refuseVirtualFolder('TRAWL_DATA_DIR', dataDir);
   if (exportTarget.startsWith('file://')) refuseVirtualFolder('EXPORT_TARGET', exportTarget.slice('file://'.length));
+  const lakeTarget = e.LAKE_TARGET === undefined ? undefined : resolveFileTarget(e.LAKE_TARGET, cwd);
+  if (lakeTarget?.startsWith('file://')) refuseVirtualFolder('LAKE_TARGET', lakeTarget.slice('file://'.length));
   if (e.EMBEDDED_PG_DIR) refuseVirtualFolder('EMBEDDED_PG_DIR', path.resolve(cwd, e.EMBEDDED_PG_DIR));
   return {
     databaseUrl: e.DATABASE_URL,
@@ -190,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exportCacheMaxAge: e.EXPORT_CACHE_MAX_AGE,
     exportMaxShrinkShare: e.EXPORT_MAX_SHRINK_SHARE,
     feedDropMinShare: e.FEED_DROP_MIN_SHARE,
+    lakeTarget,
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

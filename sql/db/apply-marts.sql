@@ -82,7 +82,10 @@ DECLARE
     "stores": "Number of stores with a current price for the game.",
     "on_sale": "Whether any current offer of the game is discounted.",
     "low_all_time_reached": "The drop brought the price to or under the game''s lowest earlier trusted price in its region and currency.",
-    "low_90_days_reached": "The drop brought the price to or under the lowest trusted price valid in the 90 days before."
+    "low_90_days_reached": "The drop brought the price to or under the lowest trusted price valid in the 90 days before.",
+    "store_item_id": "The store''s own id of the item.",
+    "steam_app_id": "The Steam app id the store gives, if any: listings sharing one are one game.",
+    "match_rule": "How the listing was matched to its game: steam_app_id, normalised_title_to_steam or normalised_title."
   }';
   col record;
 BEGIN

@@ -17,9 +17,10 @@ export function printPipeline(results: { label: string; result: PipelineResult }
     quarantined: r.ingest.quarantined,
     'new in quarantine': r.ingest.newQuarantined,
     exported: `${r.export.uploaded}/${r.export.objects}`,
+    ...(r.lake ? { lake: `${r.lake.written}/${r.lake.files}` } : {}),
     complete: r.crawls.every((c) => c.complete) ? 'yes' : 'NO',
   }));
-  process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(elapsedMs)}; exported = objects uploaded/published\n`);
+  process.stdout.write(`${formatTable(rows)}\n\ntime ${seconds(elapsedMs)}; exported = objects uploaded/published${results.some((r) => r.result.lake) ? '; lake = Parquet files written/published' : ''}\n`);
   // Exit 3 for what is news: a line quarantined for a key or reason not seen before (the table counts all).
   const quarantined = results.some((r) => r.result.ingest.newQuarantined > 0 || r.result.ingest.quarantinedFiles.length > 0);
   const incomplete = results.some((r) => r.result.crawls.some((c) => !c.complete));

@@ -18,6 +18,8 @@ export const LOCK = {
   databaseRights: 7_401_004,
   /** Applying changed sql/marts files (src/db/apply-marts.ts). */
   marts: 7_401_005,
+  /** One lake export at a time (src/export/run-lake-export.ts). */
+  lake: 7_401_006,
   /** Two-key locks: (class, hashtext(spider)). */
   spiderClass: 7_401_100,
   catchUpClass: 7_401_200,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SQL_DIR } from '../db/index.ts';
+import { readSqlDefinition } from './sql-header.ts';
 
 export const EXPORTS_DIR = path.join(SQL_DIR, 'exports');
 
@@ -28,15 +29,7 @@ export interface ExportDefinition {
 }
 
 export function parseExportDefinition(file: string, text: string): ExportDefinition {
-  const header: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^--\s*([a-z_]+):\s*(.+)$/.exec(line);
-    if (m) header[m[1]!] = m[2]!.trim();
-    else if (!line.startsWith('--') && line.trim() !== '') break;
-  }
-  const fail = (why: string): never => {
-    throw new Error(`sql/exports/${file}: ${why}`);
-  };
+  const { header, sql, fail } = readSqlDefinition(`sql/exports/${file}`, text);
   const pathTemplate = header.path ?? fail('header has no "-- path:" line');
   if (!/^v\d+\/[a-z0-9_\-/{}]+\.json$/.test(pathTemplate)) fail(`path ${pathTemplate} must look like v1/<name>.json`);
   const description = header.description ?? fail('header has no "-- description:" line');
@@ -49,8 +42,6 @@ export function parseExportDefinition(file: string, text: string): ExportDefinit
   const params = [...pathTemplate.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
   for (const p of params) if (!columns.some((c) => c.name === p && !c.nullable)) fail(`path parameter ${p} must be a non-null column`);
   if (header.since !== undefined && header.since !== 'previous') fail(`since must be "previous", got ${JSON.stringify(header.since)}`);
-  const sql = text.replace(/;\s*$/, '').trim();
-  if (sql.replace(/^--.*$/gm, '').includes(';')) fail('holds more than one statement');
   return { name: file.replace(/\.sql$/, ''), pathTemplate, params, description, shape: 'list', columns, sincePrevious: header.since === 'previous', sql, file };
 }
 

@@ -4,5 +4,6 @@
 export { MANIFEST_KEY, readManifest } from './manifest.ts';
 export { isContentAddressed } from './object-path.ts';
 export { type ExportResult, runExport } from './run-export.ts';
+export { type LakeResult, runLakeExport } from './run-lake-export.ts';
 export { serveFolder } from './serve-folder.ts';
 export { type ExportTarget, openTarget } from './targets.ts';

@@ -37,14 +37,16 @@ export interface ExportTarget {
   list(prefix: string): Promise<string[]>;
 }
 
-export function openTarget(config: Config): ExportTarget {
-  const target = config.exportTarget;
+/** The export's target, or (`setting` 'LAKE_TARGET') the lake's. */
+export function openTarget(config: Config, setting: 'EXPORT_TARGET' | 'LAKE_TARGET' = 'EXPORT_TARGET'): ExportTarget {
+  const target = setting === 'EXPORT_TARGET' ? config.exportTarget : config.lakeTarget;
+  if (target === undefined) throw new UserError(`${setting} is not set: set it to file://<folder> or s3://<bucket>/<prefix>`, { exitCode: EXIT.usage });
   if (target.startsWith('file://')) return new FileTarget(target.slice('file://'.length));
   let location;
   try {
     location = parseS3Url(target);
   } catch (cause) {
-    throw new UserError(`EXPORT_TARGET: ${messageOf(cause)}`, { exitCode: EXIT.usage, cause });
+    throw new UserError(`${setting}: ${messageOf(cause)}`, { exitCode: EXIT.usage, cause });
   }
   return new S3Target(createS3Client(config.s3), location.bucket, location.prefix);
 }

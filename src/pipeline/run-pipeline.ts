@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { type CrawlResult, runCrawl } from '../crawl/index.ts';
 import { closeRun, type Database, failRun, lockSpiders, openRun } from '../db/index.ts';
 import { type EtlResult, runEtl } from '../etl/index.ts';
-import { type ExportResult, openTarget, runExport } from '../export/index.ts';
+import { type ExportResult, type LakeResult, openTarget, runExport, runLakeExport } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -33,6 +33,8 @@ export interface PipelineResult {
   ingest: IngestSummary;
   etl: EtlResult;
   export: ExportResult;
+  /** Set when LAKE_TARGET is. */
+  lake?: LakeResult;
 }
 
 /**
@@ -122,5 +124,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
     spider: sources.length === 1 ? sources[0] : null,
     signal: opts.signal,
   });
-  return { pipelineId, crawls, ingest, etl, export: exported };
+  // The lake, when one is configured, after the public export: analysts' files never hold up the public's.
+  const lake = config.lakeTarget === undefined ? undefined : await runLakeExport({ database, target: openTarget(config, 'LAKE_TARGET'), clock, log, pipelineId, signal: opts.signal });
+  return { pipelineId, crawls, ingest, etl, export: exported, lake };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig } from '../../src/config.ts';
 import { runCrawl } from '../../src/crawl/run-crawl.ts';
 import { startDemoServer, type DemoServer } from '../../src/spiders/demo-store/demo-server.ts';
+import { LAKE_DIR, loadLakeDefinitions } from '../../src/export/lake-definition.ts';
 import { EXPORTS_DIR, loadExportDefinitions } from '../../src/export/export-definition.ts';
 import { serveFolder } from '../../src/export/serve-folder.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
@@ -50,12 +51,14 @@ describe('security', () => {
   it('export queries come only from sql/exports: no option, variable or code path supplies SQL', async () => {
     const files = fs.readdirSync(EXPORTS_DIR).filter((f) => f.endsWith('.sql')).sort();
     expect(loadExportDefinitions().map((d) => d.file).sort()).toEqual(files);
-    // No setting names SQL or a folder of it, and `trawl export` takes no option with a value: its one
-    // flag, --allow-shrink, says yes or no.
+    // Lake queries likewise come only from sql/lake.
+    expect(loadLakeDefinitions().map((d) => d.file).sort()).toEqual(fs.readdirSync(LAKE_DIR).filter((f) => f.endsWith('.sql')).sort());
+    // No setting names SQL or a folder of it, and `trawl export` takes no option with a value: its
+    // flags, --allow-shrink and --lake, say yes or no.
     expect(Object.keys(ENV_VARS).filter((k) => /SQL|QUERY/.test(k))).toEqual([]);
     const help = await runCli(['export', '--help']);
     const optionsText = help.stdout.slice(help.stdout.indexOf('Options:'), help.stdout.indexOf('Environment:'));
-    expect(optionsText.match(/--[a-z-]+/g)).toEqual(['--allow-shrink', '--help']);
+    expect(optionsText.match(/--[a-z-]+/g)).toEqual(['--allow-shrink', '--lake', '--help']);
     expect(optionsText).not.toMatch(/--[a-z-]+ </);
     // Only tests hand runExport definitions of their own.
     const src = fs.readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
@@ -95,7 +98,7 @@ describe('security', () => {
 
   it('the public folder holds only exported objects', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(w.publicDir, 'v1/manifest.json'), 'utf8'));
-    const allowed = new Set<string>(['v1/manifest.json', ...Object.keys(manifest.assets)]);
+    const allowed = new Set<string>(['v1/manifest.json', 'v1/status.json', ...Object.keys(manifest.assets)]);
     for (const [stable, f] of Object.entries(manifest.files) as [string, { key: string }][]) allowed.add(stable).add(f.key);
     const present = fs.readdirSync(w.publicDir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(w.publicDir, f)).isFile());
     const unexpected = present.filter((f) => !allowed.has(f) && !/^v1\/manifests\/[\w-]+\.json$/.test(f));
