@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(opts: Record<string, string | 
   etl: () => import('./etl.ts'),
   export: () => import('./export.ts'),
   crawl: () => import('./crawl.ts'),
+  scale: () => import('./scale.ts'),
 };
 
 // Positional names, then `--option value` pairs.

@@ -40,7 +40,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const UPLOAD_CONCURRENCY = 16;
 /** What the public page reads for the generation: a few bytes, where the manifest is megabytes. */
-export const STATUS_KEY = 'v1/status.json';
+const STATUS_KEY = 'v1/status.json';
 
 export type { Manifest, ManifestFile } from './manifest.ts';
 
