@@ -8,7 +8,7 @@ type Count = number | null;
 export interface RunsTable {
   id: Generated<number>;
   pipeline_id: string | null;
-  step: 'crawl' | 'ingest' | 'etl' | 'export';
+  step: 'crawl' | 'ingest' | 'etl' | 'export' | 'lake';
   spider: string | null;
   status: ColumnType<RunStatus, RunStatus | undefined, RunStatus>;
   started_at: ColumnType<Date, Date | string | undefined, Date | string>;

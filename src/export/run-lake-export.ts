@@ -71,8 +71,7 @@ export function hiveSegment(column: string, value: string | null): string {
  */
 export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
   const started = Date.now();
-  // An export step in ops.runs, its message saying it was the lake's.
-  const runId = await openRun(opts.database.db, 'export', null, opts.pipelineId ?? null);
+  const runId = await openRun(opts.database.db, 'lake', null, opts.pipelineId ?? null);
   const client = await opts.database.pool.connect();
   sweepStaleTempFolders('lake', opts.log);
   const tmpDir = makeTempFolder('lake');
@@ -107,10 +106,10 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
     await opts.target.delete(gone);
     result.removed = gone.length;
     result.durationMs = Date.now() - started;
-    await closeRun(opts.database.db, runId, 'ok', { records: Object.values(result.rows).reduce((a, b) => a + b, 0), new_versions: result.written, unchanged: result.unchanged, message: `lake: ${result.files} Parquet file(s), ${result.written} written` });
+    await closeRun(opts.database.db, runId, 'ok', { records: Object.values(result.rows).reduce((a, b) => a + b, 0), new_versions: result.written, unchanged: result.unchanged, message: `${result.files} Parquet file(s), ${result.written} written` });
     return result;
   } catch (err) {
-    await failRun(opts.database.db, runId, { message: `lake: ${messageOf(err)}` });
+    await failRun(opts.database.db, runId, { message: messageOf(err) });
     throw err;
   } finally {
     progress.done();

@@ -111,6 +111,9 @@ describe('Parquet lake', () => {
     }
     expect(manifest.tables.prices!.columns.find((c) => c.name === 'amount')!.type).toBe('BIGINT');
     await expectLakeEqualsPostgres(root);
+    // A step of its own in ops.runs, counting the rows it wrote.
+    const [run] = await pg(`SELECT status, records FROM ops.runs WHERE step = 'lake' ORDER BY started_at DESC LIMIT 1`);
+    expect(run).toEqual({ status: 'ok', records: Object.values(r.rows).reduce((a, b) => a + b, 0) });
   });
 
   it('rewrites only the partitions whose data changed, and removes the files no manifest names', async () => {
