@@ -24,6 +24,8 @@ export interface ExportDefinition {
   columns: ExportColumn[];
   /** `since: previous` binds $1 to the ETL watermark of the previous generation (a changes feed). */
   sincePrevious: boolean;
+  /** Rows the cursor fetches at a time (default 1000); fewer for rows that are big aggregates. */
+  rowsPerRead: number;
   sql: string;
   file: string;
 }
@@ -42,7 +44,9 @@ export function parseExportDefinition(file: string, text: string): ExportDefinit
   const params = [...pathTemplate.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
   for (const p of params) if (!columns.some((c) => c.name === p && !c.nullable)) fail(`path parameter ${p} must be a non-null column`);
   if (header.since !== undefined && header.since !== 'previous') fail(`since must be "previous", got ${JSON.stringify(header.since)}`);
-  return { name: file.replace(/\.sql$/, ''), pathTemplate, params, description, shape: 'list', columns, sincePrevious: header.since === 'previous', sql, file };
+  const rowsPerRead = header.rows_per_read === undefined ? 1000 : Number(header.rows_per_read);
+  if (!Number.isInteger(rowsPerRead) || rowsPerRead < 1 || rowsPerRead > 10_000) fail(`rows_per_read must be a whole number from 1 to 10000, got ${JSON.stringify(header.rows_per_read)}`);
+  return { name: file.replace(/\.sql$/, ''), pathTemplate, params, description, shape: 'list', columns, sincePrevious: header.since === 'previous', rowsPerRead, sql, file };
 }
 
 export function loadExportDefinitions(dir = EXPORTS_DIR): ExportDefinition[] {

@@ -255,7 +255,7 @@ async function exportDefinition(
   let object = currentPath ? open(currentPath) : undefined;
   let types: Record<string, number> | undefined;
   try {
-    for (let batch = await read(1000); ; batch = await read(1000)) {
+    for (let batch = await read(def.rowsPerRead); ; batch = await read(def.rowsPerRead)) {
       if (!types) {
         const got = batch.fields.map((f) => f.name);
         const want = def.columns.map((c) => c.name);

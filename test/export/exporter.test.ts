@@ -200,6 +200,9 @@ describe('exporter on S3', () => {
     );
     expect(await manifest()).toEqual(before);
     expect(await listKeys()).toEqual(keysBefore);
+    expect(() => parseExportDefinition('x.sql', '-- path: v1/x.json\n-- description: d\n-- shape: list\n-- rows_per_read: 0\n-- columns: x\nSELECT 1 AS x')).toThrow(
+      'sql/exports/x.sql: rows_per_read must be a whole number from 1 to 10000, got "0"',
+    );
     const failing = parseExportDefinition('broken.sql', `-- path: v1/broken.json\n-- description: d\n-- shape: list\n-- columns: x\nSELECT 1 / 0 AS x`);
     await expect(runExport({ database, target: openTarget(config), clock: fixedClock(demoDayTime(3)), log: silentLogger, cacheMaxAge: 60, definitions: [failing] })).rejects.toThrow('export broken.sql: division by zero');
     expect(await manifest()).toEqual(before);

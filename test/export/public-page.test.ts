@@ -115,7 +115,9 @@ describe('public page', () => {
       expect(await first.locator('td').first().textContent()).toBe(top.data[0].title);
       expect(await first.locator('td.price').textContent()).toBe(new Intl.NumberFormat('en-US', { style: 'currency', currency: top.data[0].currency }).format(top.data[0].amount / 100));
       const letters = [...new Set(readJson('v1/catalog/index.json').data.map((p: { letter: string }) => p.letter))];
-      await expect(page.locator('#letters a').count()).resolves.toBe(letters.length);
+      // A to Z, with digits first and everything else (#) last.
+      expect(await page.locator('#letters a').allTextContents()).toEqual(letters.map((l) => (l === 'other' ? '#' : l === '0-9' ? '0-9' : l.toUpperCase())));
+      expect(await page.locator('#letters a').last().textContent()).toBe('#');
       expect(await pageWidth(page)).toBeLessThanOrEqual(width);
       // WCAG AA: 4.5:1 for normal text, everywhere on the screen.
       const contrast = await lowestContrast(page);

@@ -97,6 +97,7 @@ function safeUrl(url) {
 
 function show(view) {
   for (const id of ['deals-view', 'browse-view', 'game-view']) document.getElementById(id).hidden = id !== view;
+  if (view !== 'browse-view') for (const a of document.querySelectorAll('#letters a')) a.removeAttribute('aria-current');
 }
 
 function renderDeals(deals) {
