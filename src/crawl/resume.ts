@@ -16,12 +16,29 @@ export function resumeWindowHours(spider: Pick<SpiderDefinition, 'expectedCrawlH
   return Math.max(RESUME_WINDOW_HOURS, 2 * (spider.expectedCrawlHours ?? 0));
 }
 
+/** What the run id of a crawl of one partition ends with: `<time>Z-<hex>-p-<partition>`. */
+export const partitionMark = (partition: string) => `-p-${partition}`;
+
+/** Whether an unfinished raw file belongs to runs of this partition (undefined: the whole scope). */
+function ofPartition(part: string, partition: string | undefined): boolean {
+  const m = /-p-([^/]+)\.jsonl\.part$/.exec(part);
+  return (m?.[1] ?? undefined) === partition;
+}
+
 /**
- * The newest unfinished run of a spider, to resume, unless `fresh` or older than the resume window.
- * Every other unfinished run is closed as incomplete so ingest takes its records.
+ * The newest unfinished run of a spider (of the partition, when one is named), to resume, unless
+ * `fresh` or older than the resume window. Every other unfinished run of it is closed as incomplete so
+ * ingest takes its records. Runs of other partitions are left alone: another worker may be writing one.
  */
-export async function takeUnfinishedRun(spider: string, rawDir: string, now: Date, fresh: boolean, windowHours: number, log: Logger): Promise<Journal | undefined> {
-  const parts = unfinishedRuns(rawDir, spider);
+export async function takeUnfinishedRun(
+  spider: string,
+  rawDir: string,
+  now: Date,
+  opts: { fresh: boolean; windowHours: number; partition: string | undefined },
+  log: Logger,
+): Promise<Journal | undefined> {
+  const { fresh, windowHours } = opts;
+  const parts = unfinishedRuns(rawDir, spider).filter((p) => ofPartition(p, opts.partition));
   let resume: Journal | undefined;
   for (const [i, part] of parts.entries()) {
     // Before reading it (which cuts a half-written last page): a run still writing it refuses us.

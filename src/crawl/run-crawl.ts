@@ -12,14 +12,14 @@ import type { Logger } from '../lib/logger.ts';
 import { startProgress } from '../lib/progress.ts';
 import { tightenHeap } from '../lib/tight-heap.ts';
 import { archiveRawFile, rawFileRelPath, RawWriter, type RunEnd } from '../raw/index.ts';
-import { DEFAULT_POLITENESS, resolveScope, type Politeness, type SpiderDefinition } from '../spiders/index.ts';
+import { DEFAULT_POLITENESS, partitionScope, resolveScope, type Politeness, type SpiderDefinition } from '../spiders/index.ts';
 import { bodyFilePath, BodyWriter } from './body-store.ts';
 import type { Journal } from './crawl-journal.ts';
 import { type CrawlStats, incompleteReasons, startStats } from './crawl-stats.ts';
 import { type CrawlerParts, makeCrawler } from './crawler-factory.ts';
 import { FetchGuards } from './fetch-guards.ts';
 import { PageHandler } from './page-handler.ts';
-import { resumeWindowHours, takeUnfinishedRun } from './resume.ts';
+import { partitionMark, resumeWindowHours, takeUnfinishedRun } from './resume.ts';
 import { robotsPolicy } from './robots.ts';
 
 export interface CrawlOptions {
@@ -36,6 +36,11 @@ export interface CrawlOptions {
   fresh?: boolean;
   /** What to crawl (the spider's validated scope); default: its entry in SOURCES_FILE, else its defaults. */
   scope?: Record<string, unknown>;
+  /**
+   * Crawl one partition of the scope only (a country, say): the run id names it, so that its raw file,
+   * and the resume of a killed run, are that partition's alone.
+   */
+  partition?: string;
   signal?: AbortSignal;
 }
 
@@ -78,9 +83,9 @@ interface OpenRun {
 async function openRun(opts: CrawlOptions): Promise<OpenRun> {
   const { spider, config, clock, log } = opts;
   // The raw file first: a failure here (a run still writing, an unwritable folder) leaves nothing open.
-  const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), opts.fresh ?? false, resumeWindowHours(spider), log);
+  const journal = await takeUnfinishedRun(spider.name, config.rawDir, clock.now(), { fresh: opts.fresh ?? false, windowHours: resumeWindowHours(spider), partition: opts.partition }, log);
   const startedAt = journal?.startedAt ?? clock.now();
-  const runId = journal?.runId ?? `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
+  const runId = journal?.runId ?? `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}${opts.partition ? partitionMark(opts.partition) : ''}`;
   const rawRel = rawFileRelPath(spider.name, startedAt, runId);
   const writer = new RawWriter(path.join(config.rawDir, rawRel));
   let bodies: BodyWriter | undefined;
@@ -114,7 +119,8 @@ export async function runCrawl(opts: CrawlOptions): Promise<CrawlResult> {
   crawleeLog.setLevel(log.isLevelEnabled('trace') ? LogLevel.INFO : LogLevel.OFF);
   const started = Date.now();
   const maxPages = opts.maxPages ?? config.crawlMaxPages;
-  const scope = opts.scope ?? resolveScope(spider, config);
+  const whole = opts.scope ?? resolveScope(spider, config);
+  const scope = opts.partition === undefined ? whole : partitionScope(spider, whole, opts.partition);
   const run = await openRun(opts);
   const baseUrl = opts.baseUrl ?? run.site?.baseUrl ?? spider.baseUrl;
   const politeness: Politeness = { ...DEFAULT_POLITENESS, ...spider.politeness };

@@ -25,7 +25,7 @@ export interface SpiderLocks {
 /** How often an idle lock connection is asked whether it still stands: a dead peer sends no error. */
 const HEARTBEAT_MS = 5_000;
 
-/** Takes every spider's lock or none; a spider already running makes this throw with exit code 4. */
+/** Takes every spider's (or `spider/partition`'s) lock or none; one already running makes this throw with exit code 4. */
 export async function lockSpiders(databaseUrl: string, spiders: string[], log: Logger): Promise<SpiderLocks> {
   const sorted = [...new Set(spiders)].sort();
   const client = new pg.Client({ connectionString: databaseUrl, application_name: `trawl lock ${sorted.join(',')}`, keepAlive: true, query_timeout: 10_000 });
@@ -40,9 +40,16 @@ export async function lockSpiders(databaseUrl: string, spiders: string[], log: L
   client.on('end', () => lose(new Error('connection closed')));
   await client.connect();
   try {
-    for (const spider of sorted) {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK.spiderClass, spider]);
-      if (!rows[0]!.ok) throw new UserError(`${spider} is already running (another trawl run holds its lock)`, { exitCode: EXIT.locked });
+    for (const name of sorted) {
+      // `steam/us`, one partition's run: it shares the spider's lock with runs of its other partitions,
+      // which a whole run of the spider takes alone, and holds the partition's own.
+      const [spider, partition] = name.split('/');
+      if (partition !== undefined) {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock_shared($1, hashtext($2)) AS ok', [LOCK.spiderClass, spider]);
+        if (!rows[0]!.ok) throw new UserError(`${spider} is already running over its whole scope (another trawl run holds its lock)`, { exitCode: EXIT.locked });
+      }
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK.spiderClass, name]);
+      if (!rows[0]!.ok) throw new UserError(`${name} is already running (another trawl run holds its lock)`, { exitCode: EXIT.locked });
     }
   } catch (err) {
     released = true;

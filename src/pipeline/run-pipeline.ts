@@ -7,7 +7,7 @@ import { closeRun, type Database, failRun, lockSpiders, openRun } from '../db/in
 import { type EtlResult, runEtl } from '../etl/index.ts';
 import { type ExportResult, type LakeResult, openTarget, runExport, runLakeExport } from '../export/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { messageOf } from '../lib/errors.ts';
+import { EXIT, messageOf, UserError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { sendAlert } from './send-alert.ts';
 import { failpoint } from '../lib/failpoint.ts';
@@ -25,6 +25,8 @@ export interface PipelineOptions {
   day?: number;
   baseUrl?: string;
   signal?: AbortSignal;
+  /** Crawl one partition of the (one) spider's scope only: `trawl run <spider> --partition X`. */
+  partition?: string;
 }
 
 export interface PipelineResult {
@@ -50,7 +52,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const sources = opts.spiders.map((s) => s.name);
   // Every log line of the run carries its run id and spider.
   const log = opts.log.child({ run_id: pipelineId, spider: sources.join(',') });
-  const locks = await lockSpiders(database.url, sources, log);
+  if (opts.partition !== undefined && sources.length !== 1) throw new UserError('--partition runs one spider: name exactly one', { exitCode: EXIT.usage });
+  // One partition's run locks that partition (and shares the spider's lock with its other partitions).
+  const locks = await lockSpiders(database.url, opts.partition === undefined ? sources : [`${sources[0]}/${opts.partition}`], log);
   try {
     // A lost lock stops the run as a signal does: the crawl closes its raw file incomplete.
     const signal = opts.signal ? AbortSignal.any([opts.signal, locks.lost]) : locks.lost;
@@ -76,7 +80,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
       // The pipeline's logger names its spiders already: a child with the same field would print it twice.
       const crawlLog = opts.spiders.length === 1 ? log : rootLog.child({ run_id: pipelineId, spider: spider.name });
       checkLock();
-      const crawl = await runCrawl({ spider, config, log: crawlLog, clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal });
+      const crawl = await runCrawl({ spider, config, log: crawlLog, clock, day: opts.day, baseUrl: opts.baseUrl, signal: opts.signal, partition: opts.partition });
       crawls.push(crawl);
       checkLock();
       await closeRun(database.db, runId, crawl.failedRequests > 0 || !crawl.complete ? 'partial' : 'ok', {
@@ -85,7 +89,7 @@ async function runLocked(opts: PipelineOptions, pipelineId: string, rootLog: Log
         quarantined: crawl.invalid,
         errors: crawl.failedRequests,
         raw_file: path.relative(config.rawDir, crawl.rawFile),
-        message: crawl.complete ? 'complete' : `incomplete, nothing will be delisted: ${crawl.incompleteReasons.join('; ')}`,
+        message: `${opts.partition === undefined ? '' : `partition ${opts.partition}: `}${crawl.complete ? 'complete' : `incomplete, nothing will be delisted: ${crawl.incompleteReasons.join('; ')}`}`,
       });
     } catch (err) {
       await failRun(database.db, runId, { message: messageOf(err) });

@@ -117,6 +117,12 @@ export interface SpiderDefinition<R = unknown, S extends Record<string, unknown>
   /** The partition a record belongs to (a country, say): delisting works per partition. */
   partition?(record: R): string;
   /**
+   * The partitions a scope names, each with the scope narrowed to it (its countries, say), so that one
+   * partition can be crawled alone (`trawl run <spider> --partition X`): its raw file then covers only
+   * that partition. The names are the values `partition` gives the records.
+   */
+  partitions?(scope: S): Record<string, S>;
+  /**
    * False for a spider whose scope is not a closed set (featured lists that change daily): its
    * crawls never delist a key they did not see. Default true.
    */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CURRENCY_EXPONENT } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
+import { splitScope } from './lib/split-scope.ts';
 
 interface EpicElement {
   id: string;
@@ -106,6 +107,7 @@ export default defineSpider({
   schema: offerSchema,
   key: (o) => `epic:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
+  partitions: (scope) => splitScope(scope, 'countries', (c: { country: string }) => c.country.toLowerCase()),
   scope: epicScope,
   // One request per country.
   expectedCrawlHours: 0.1,

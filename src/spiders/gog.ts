@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { decimalToMinor } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
+import { splitScope } from './lib/split-scope.ts';
 
 export const gogScope = z
   .object({
@@ -55,6 +56,7 @@ export default defineSpider({
   schema: offerSchema,
   key: (o) => `gog:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
+  partitions: (scope) => splitScope(scope, 'countries', (c: { country: string }) => c.country.toLowerCase()),
   scope: gogScope,
   // The recorded answer names 58 pages of 48: about a minute per country at one a second.
   expectedCrawlHours: 0.2,

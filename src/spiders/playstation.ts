@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PriceParseError } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema, readOfferPrice } from './lib/offer.ts';
+import { splitScope } from './lib/split-scope.ts';
 
 /** The currency each storefront country prices in; a locale is <language>-<country> ("en-fi"). */
 export const PS_CURRENCY: Record<string, string> = {
@@ -200,6 +201,8 @@ export default defineSpider({
   schema: offerSchema,
   key: (o) => `playstation:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
+  // Two locales of one country (en-fi, fi-fi) price the same market: one partition.
+  partitions: (scope) => splitScope(scope, 'locales', (l: string) => psMarket(l).region),
   scope: playstationScope,
   // ~2,300 products a locale at 30 a grid page: ~76 browser pages at one every 3 s, under 10 min for two.
   expectedCrawlHours: 1,

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CURRENCY_EXPONENT } from '../lib/money.ts';
 import { defineSpider, type EmitInput } from './define-spider.ts';
 import { offerSchema } from './lib/offer.ts';
+import { splitScope } from './lib/split-scope.ts';
 
 /** The currency each supported storefront prices in (for offers that carry no price: free, not sold). */
 export const STEAM_CURRENCY: Record<string, string> = {
@@ -146,6 +147,7 @@ export default defineSpider({
   schema: offerSchema,
   key: (o) => `steam:app:${o.store_item_id}:${o.region}`,
   partition: (o) => o.region,
+  partitions: (scope) => splitScope(scope, 'countries', (cc: string) => cc),
   // The featured lists change every day: an app that leaves them is not gone from Steam, so a
   // missing key is never delisted (an app Steam stops selling answers success:false: unavailable).
   delists: false,
