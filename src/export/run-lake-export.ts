@@ -67,7 +67,7 @@ export function hiveSegment(column: string, value: string | null): string {
  * Writes every lake table to the target, partition by partition, and its manifest last.
  *
  * @example
- * const r = await runLakeExport({ database, target: openTarget(config, config.lakeTarget), clock: systemClock, log });
+ * const r = await runLakeExport({ database, target: openTarget(config, 'LAKE_TARGET'), clock: systemClock, log });
  */
 export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
   const started = Date.now();
@@ -85,6 +85,9 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
     const manifest: LakeManifest = { generated_at: opts.clock.now().toISOString(), tables: {} };
     const result: LakeResult = { files: 0, written: 0, unchanged: 0, removed: 0, rows: {}, bytes: 0, durationMs: 0 };
     writer = await ParquetWriter.open(tmpDir);
+    // Every table from one snapshot: an ETL committing meanwhile cannot leave prices naming a listing
+    // the listings table lacks.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     for (const def of opts.definitions ?? loadLakeDefinitions()) {
       try {
         const files = await writeTable(client, writer, def, { target: opts.target, before, tmpDir, signal: opts.signal }, (f, written) => {
@@ -100,6 +103,7 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
         throw new Error(`lake ${def.file}: ${messageOf(err)}`, { cause: err });
       }
     }
+    await client.query('COMMIT');
     await opts.target.put(LAKE_MANIFEST_KEY, `${JSON.stringify(manifest, null, 1)}\n`, { contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache' });
     const named = new Set(Object.values(manifest.tables).flatMap((t) => t.files.map((f) => f.key)));
     const gone = [...before.keys()].filter((k) => !named.has(k));
@@ -114,6 +118,7 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
   } finally {
     progress.done();
     writer?.close();
+    await client.query('ROLLBACK').catch(() => undefined); // a no-op after the COMMIT
     await unlock(client, LOCK.lake).catch(() => undefined);
     client.release();
     fs.rmSync(tmpDir, { recursive: true, force: true });

@@ -114,7 +114,7 @@ describe('public page', () => {
       const first = page.locator('#deals tbody tr').first();
       expect(await first.locator('td').first().textContent()).toBe(top.data[0].title);
       expect(await first.locator('td.price').textContent()).toBe(new Intl.NumberFormat('en-US', { style: 'currency', currency: top.data[0].currency }).format(top.data[0].amount / 100));
-      const letters = [...new Set(readJson('v1/catalog/index.json').data.map((p: { letter: string }) => p.letter))];
+      const letters = [...new Set<string>(readJson('v1/catalog/index.json').data.map((p: { letter: string }) => p.letter))];
       // A to Z, with digits first and everything else (#) last.
       expect(await page.locator('#letters a').allTextContents()).toEqual(letters.map((l) => (l === 'other' ? '#' : l === '0-9' ? '0-9' : l.toUpperCase())));
       expect(await page.locator('#letters a').last().textContent()).toBe('#');
