@@ -100,6 +100,9 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
+    // The watermark and every object from one snapshot: an ETL committing meanwhile cannot put a price
+    // in one object that another, or the manifest's watermark, does not know yet.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ watermark: number }>(Q('watermark'));
     const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
@@ -119,6 +122,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     }
     await publishFeeds(client, publisher.publish, { dropMinShare: opts.feedDropMinShare ?? 0.2, generatedAt: manifest.generated_at });
     await publisher.publish(BULK_HISTORY_PATH, await writeBulkHistory(client, tmpDir));
+    await client.query('COMMIT');
 
     await uploads.drain();
 
@@ -146,6 +150,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     throw err;
   } finally {
     progress.done();
+    await client.query('ROLLBACK').catch(() => undefined); // a no-op once committed
     await unlock(client, LOCK.export).catch(() => undefined);
     client.release();
     files.close();
