@@ -1,22 +1,24 @@
--- The Atom feeds' entries (src/export/publish-feeds.ts): the latest 100 price drops of each kind,
--- newest first. Amounts are minor units; exponent says how many of them make a major unit.
+-- The Atom feeds' entries (src/export/publish-feeds.ts): the latest 100 price drops of each feed,
+-- newest first, from one evaluation of mart.price_drops (it joins every trusted price to the earlier
+-- ones of its game: the feeds share it rather than compute it twice). Amounts are minor units.
 
--- name: lows
--- Drops that brought a game to its all-time or 90-day low in their region and currency.
-SELECT d.game_id, d.game_title, d.listing_id, d.store_id, d.url, d.region_code, d.currency, d.source,
-       d.amount, d.prev_amount, d.regular_amount, d.valid_from, d.low_all_time_reached, c.exponent
-FROM mart.price_drops d
-LEFT JOIN mart.currencies c ON c.code = d.currency
-WHERE d.low_all_time_reached OR d.low_90_days_reached
-ORDER BY d.valid_from DESC, d.listing_id, d.region_code, d.currency, d.source
-LIMIT 100;
-
--- name: drops
--- Drops of at least $1 (a share, 0.2 = 20%) of the price before.
-SELECT d.game_id, d.game_title, d.listing_id, d.store_id, d.url, d.region_code, d.currency, d.source,
-       d.amount, d.prev_amount, d.regular_amount, d.valid_from, d.low_all_time_reached, c.exponent
-FROM mart.price_drops d
-LEFT JOIN mart.currencies c ON c.code = d.currency
-WHERE d.prev_amount - d.amount >= $1::float8 * d.prev_amount
-ORDER BY d.valid_from DESC, d.listing_id, d.region_code, d.currency, d.source
-LIMIT 100;
+-- name: entries
+-- feed 'lows': drops that brought a game to its all-time or 90-day low in their region and currency;
+-- feed 'drops': drops of at least $1 (a share, 0.2 = 20%) of the price before.
+WITH d AS MATERIALIZED (
+  SELECT game_id, game_title, listing_id, store_id, url, region_code, currency, source,
+         amount, prev_amount, regular_amount, valid_from, low_all_time_reached, low_90_days_reached
+  FROM mart.price_drops
+)
+SELECT * FROM (
+(SELECT 'lows' AS feed, d.* FROM d
+ WHERE low_all_time_reached OR low_90_days_reached
+ ORDER BY valid_from DESC, listing_id, region_code, currency, source
+ LIMIT 100)
+UNION ALL
+(SELECT 'drops' AS feed, d.* FROM d
+ WHERE prev_amount - amount >= $1::float8 * prev_amount
+ ORDER BY valid_from DESC, listing_id, region_code, currency, source
+ LIMIT 100)
+) entries
+ORDER BY feed, valid_from DESC, listing_id, region_code, currency, source;

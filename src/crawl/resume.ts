@@ -21,8 +21,7 @@ export const partitionMark = (partition: string) => `-p-${partition}`;
 
 /** Whether an unfinished raw file belongs to runs of this partition (undefined: the whole scope). */
 function ofPartition(part: string, partition: string | undefined): boolean {
-  const m = /-p-([^/]+)\.jsonl\.part$/.exec(part);
-  return (m?.[1] ?? undefined) === partition;
+  return /-p-([^/]+)\.jsonl\.part$/.exec(part)?.[1] === partition;
 }
 
 /**

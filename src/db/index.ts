@@ -4,7 +4,7 @@
 export { copyJson, copyRow, copyText } from './copy-text.ts';
 export { createDatabaseIfMissing, type Database, openDatabase } from './database.ts';
 export { LOCK, lockForTransaction, lockSourcesForWrite, takeLockPatiently, unlock, unlockAll } from './locks.ts';
-export { cancelRunningStatement, without } from './session.ts';
+export { cancelRunningStatement, inReadSnapshot, without } from './session.ts';
 export { applyMarts } from './apply-marts.ts';
 export { closeRun, failRun, openRun } from './runs.ts';
 export { lockSpiders } from './spider-lock.ts';

@@ -1,5 +1,5 @@
-// Connection-level statements a stage needs: a planner method off for one statement, and stopping
-// what a connection runs now.
+// Connection-level statements a stage needs: a planner method off for one statement, a read-only
+// snapshot for a run of reads, and stopping what a connection runs now.
 import type pg from 'pg';
 
 /**
@@ -17,4 +17,20 @@ export async function without<T>(client: pg.ClientBase, method: 'seqscan' | 'nes
 /** Cancels the statement `client` runs now (from another connection of `pool`); its transaction then fails. */
 export async function cancelRunningStatement(pool: pg.Pool, client: pg.ClientBase): Promise<void> {
   await pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]);
+}
+
+/**
+ * Runs `reads` in one read-only REPEATABLE READ snapshot: every statement sees the same committed data,
+ * whatever commits meanwhile (the exports read many queries that must agree with each other).
+ */
+export async function inReadSnapshot<T>(client: pg.ClientBase, reads: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const result = await reads();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }

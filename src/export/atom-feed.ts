@@ -28,7 +28,7 @@ export interface Feed {
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-export function xmlText(s: string): string {
+function xmlText(s: string): string {
   return s.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SQL_DIR } from '../db/index.ts';
-import { readSqlDefinition } from './sql-header.ts';
+import { readSqlDefinition } from './read-sql-definition.ts';
 
 export const EXPORTS_DIR = path.join(SQL_DIR, 'exports');
 

@@ -4,12 +4,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SQL_DIR } from '../db/index.ts';
-import { readSqlDefinition } from './sql-header.ts';
+import { readSqlDefinition } from './read-sql-definition.ts';
 
 export const LAKE_DIR = path.join(SQL_DIR, 'lake');
 
 /** The Parquet (DuckDB) types a lake column may have. */
-export const LAKE_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'TIMESTAMPTZ', 'DATE'] as const;
+const LAKE_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'TIMESTAMPTZ', 'DATE'] as const;
 export type LakeType = (typeof LAKE_TYPES)[number];
 
 export interface LakeColumn {

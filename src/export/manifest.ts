@@ -108,7 +108,6 @@ export class PreviousFiles {
   }
 }
 
-
 export async function readManifest(target: ExportTarget, key = MANIFEST_KEY): Promise<PreviousManifest | undefined> {
   const chunks = await target.open(key);
   if (!chunks) return undefined;

@@ -11,6 +11,7 @@ const TYPES: [ending: string, contentType: string][] = [
   ['.css', 'text/css; charset=utf-8'],
   ['.svg', 'image/svg+xml'],
   ['.png', 'image/png'],
+  ['.txt', 'text/plain; charset=utf-8'],
 ];
 
 function endingOf(objectPath: string): string | undefined {
@@ -18,8 +19,7 @@ function endingOf(objectPath: string): string | undefined {
 }
 
 export function contentTypeOf(objectPath: string): string {
-  const ending = endingOf(objectPath);
-  return TYPES.find(([e]) => e === ending)?.[1] ?? 'application/octet-stream';
+  return TYPES.find(([ending]) => objectPath.endsWith(ending))?.[1] ?? 'application/octet-stream';
 }
 
 /** The content-addressed key of an object's bytes: its path with the first 16 hex digits of their sha256 before its ending. */

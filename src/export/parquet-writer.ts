@@ -13,7 +13,6 @@ const Q = (name: string) => sqlQuery('export/parquet-writer.sql', name);
 
 export class ParquetWriter {
   private appender: DuckDBAppender | undefined;
-  private rows = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -31,7 +30,6 @@ export class ParquetWriter {
     await this.connection.run(Q('drop_part'));
     await this.connection.run(Q('create_part').replace('{columns}', () => columns.map((c) => `${quote(c.name)} VARCHAR`).join(', ')));
     this.appender = await this.connection.createAppender('part');
-    this.rows = 0;
   }
 
   append(values: (string | null)[]): void {
@@ -40,25 +38,20 @@ export class ParquetWriter {
       else this.appender!.appendVarchar(v);
     }
     this.appender!.endRow();
-    this.rows++;
   }
 
   /** Writes the rows appended since the last write into one Parquet file, then forgets them. */
-  async write(file: string, columns: LakeColumn[]): Promise<number> {
+  async write(file: string, columns: LakeColumn[]): Promise<void> {
     this.appender!.flushSync();
     const select = columns.map((c) => `CAST(${quote(c.name)} AS ${c.type}) AS ${quote(c.name)}`).join(', ');
     await this.connection.run(Q('write_part').replace('{select}', () => select).replace('{file}', () => `'${file.replace(/'/g, "''")}'`));
     await this.connection.run(Q('clear_part'));
-    const rows = this.rows;
-    this.rows = 0;
-    return rows;
   }
 
   /** Drops what was appended since the last write (a partition whose data did not change). */
   async discard(): Promise<void> {
     this.appender!.flushSync();
     await this.connection.run(Q('clear_part'));
-    this.rows = 0;
   }
 
   close(): void {

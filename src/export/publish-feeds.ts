@@ -4,12 +4,12 @@
 import crypto from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { sqlQuery } from '../db/index.ts';
+import { formatAmount } from '../lib/money.ts';
 import { type FeedEntry, renderAtomFeed } from './atom-feed.ts';
 import { type Finishable, textBody } from './object-body.ts';
 
-const Q = (name: string) => sqlQuery('export/feeds.sql', name);
-
 interface DropRow {
+  feed: 'lows' | 'drops';
   game_id: string;
   game_title: string;
   listing_id: string;
@@ -23,11 +23,10 @@ interface DropRow {
   regular_amount: number | null;
   valid_from: Date;
   low_all_time_reached: boolean;
-  exponent: number | null;
 }
 
 /** A name-based UUID (RFC 4122 version 5 layout over SHA-1): the same name, the same id. */
-export function stableUuid(name: string): string {
+function stableUuid(name: string): string {
   const h = crypto.createHash('sha1').update(name).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
@@ -35,14 +34,9 @@ export function stableUuid(name: string): string {
   return `urn:uuid:${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** Minor units as a plain decimal with the currency's code: 1499 USD -> "14.99 USD". */
-export function formatMinor(amount: number, exponent: number | null, currency: string): string {
-  const exp = exponent ?? 2;
-  return `${(Number(amount) / 10 ** exp).toFixed(exp)} ${currency}`;
-}
-
-function entryOf(kind: 'low' | 'drop', r: DropRow): FeedEntry {
-  const price = (a: number | null) => (a === null ? '—' : formatMinor(a, r.exponent, r.currency));
+function entryOf(r: DropRow): FeedEntry {
+  const kind = r.feed === 'lows' ? 'low' : 'drop';
+  const price = (a: number | null) => (a === null ? '—' : `${formatAmount(Number(a), r.currency)} ${r.currency}`);
   const pct = Math.round((1 - Number(r.amount) / Number(r.prev_amount)) * 100);
   const what = kind === 'low' ? (r.low_all_time_reached ? 'all-time low' : '90-day low') : `down ${pct}%`;
   const at = r.valid_from.toISOString();
@@ -61,12 +55,13 @@ export async function publishFeeds(
   publish: (objectPath: string, body: Finishable) => Promise<void>,
   opts: { dropMinShare: number; generatedAt: string },
 ): Promise<void> {
+  const { rows } = await client.query<DropRow>(sqlQuery('export/feeds.sql', 'entries'), [opts.dropMinShare]);
   const feeds = [
-    { kind: 'low' as const, name: 'lows', title: 'trawl: games at their lowest price', subtitle: 'A price drop that reached the game\'s all-time or 90-day low in its region and currency, across stores.', rows: (await client.query<DropRow>(Q('lows'))).rows },
-    { kind: 'drop' as const, name: 'drops', title: 'trawl: price drops', subtitle: `Price drops of at least ${Math.round(opts.dropMinShare * 100)}% at a store.`, rows: (await client.query<DropRow>(Q('drops'), [opts.dropMinShare])).rows },
+    { name: 'lows', title: 'trawl: games at their lowest price', subtitle: 'A price drop that reached the game\'s all-time or 90-day low in its region and currency, across stores.' },
+    { name: 'drops', title: 'trawl: price drops', subtitle: `Price drops of at least ${Math.round(opts.dropMinShare * 100)}% at a store.` },
   ];
   for (const f of feeds) {
-    const entries = f.rows.map((r) => entryOf(f.kind, r));
+    const entries = rows.filter((r) => r.feed === f.name).map(entryOf);
     const xml = renderAtomFeed({
       id: stableUuid(`trawl:feed:${f.name}`),
       title: f.title,

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { closeRun, type Database, failRun, LOCK, openRun, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
+import { closeRun, type Database, failRun, inReadSnapshot, LOCK, openRun, sqlQuery, takeLockPatiently, unlock } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf, UserError } from '../lib/errors.ts';
 import { makeTempFolder, sweepStaleTempFolders } from '../lib/temp-folder.ts';
@@ -100,11 +100,7 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const now = opts.clock.now();
     const generation = `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${crypto.randomBytes(3).toString('hex')}`;
     const previous = await readManifest(opts.target);
-    // The watermark and every object from one snapshot: an ETL committing meanwhile cannot put a price
-    // in one object that another, or the manifest's watermark, does not know yet.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query<{ watermark: number }>(Q('watermark'));
-    const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: Number(rows[0]!.watermark), changes_since: 0, assets: {} };
+    const manifest: ManifestHeader = { generation, generated_at: now.toISOString(), watermark: 0, changes_since: 0, assets: {} };
     const stableCache = `public, max-age=${opts.cacheMaxAge}`;
     const uploads = createLimiter(UPLOAD_CONCURRENCY);
     const publisher = objectPublisher({ target: opts.target, previous, files, aliases, uploads, now, progress, signal: opts.signal });
@@ -112,17 +108,22 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     const defs = opts.definitions ?? loadExportDefinitions();
     const types: ColumnTypes = {};
     const before = previous?.header;
-    const since = await setFeedBaseline(client, manifest, before);
-    for (const def of defs) {
-      try {
-        types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], tmpDir, files, publisher.publish);
-      } catch (err) {
-        throw new Error(`export ${def.file}: ${messageOf(err)}`, { cause: err });
+    // The watermark and every object from one snapshot: an ETL committing meanwhile cannot put a price
+    // in one object that another, or the manifest's watermark, does not know yet.
+    await inReadSnapshot(client, async () => {
+      const { rows } = await client.query<{ watermark: number }>(Q('watermark'));
+      manifest.watermark = Number(rows[0]!.watermark);
+      const since = await setFeedBaseline(client, manifest, before);
+      for (const def of defs) {
+        try {
+          types[def.name] = await exportDefinition(client, def, def.sincePrevious ? [since] : [], tmpDir, files, publisher.publish);
+        } catch (err) {
+          throw new Error(`export ${def.file}: ${messageOf(err)}`, { cause: err });
+        }
       }
-    }
-    await publishFeeds(client, publisher.publish, { dropMinShare: opts.feedDropMinShare ?? 0.2, generatedAt: manifest.generated_at });
-    await publisher.publish(BULK_HISTORY_PATH, await writeBulkHistory(client, tmpDir));
-    await client.query('COMMIT');
+      await publishFeeds(client, publisher.publish, { dropMinShare: opts.feedDropMinShare ?? 0.2, generatedAt: manifest.generated_at });
+      await publisher.publish(BULK_HISTORY_PATH, await writeBulkHistory(client, tmpDir));
+    });
 
     await uploads.drain();
 
@@ -150,7 +151,6 @@ export async function runExport(opts: ExportOptions): Promise<ExportResult> {
     throw err;
   } finally {
     progress.done();
-    await client.query('ROLLBACK').catch(() => undefined); // a no-op once committed
     await unlock(client, LOCK.export).catch(() => undefined);
     client.release();
     files.close();

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
-import { closeRun, type Database, failRun, LOCK, openRun, takeLockPatiently, unlock } from '../db/index.ts';
+import { closeRun, type Database, failRun, inReadSnapshot, LOCK, openRun, takeLockPatiently, unlock } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { messageOf } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -19,7 +19,7 @@ import { type LakeDefinition, loadLakeDefinitions } from './lake-definition.ts';
 import { ParquetWriter } from './parquet-writer.ts';
 import type { ExportTarget } from './targets.ts';
 
-export const LAKE_MANIFEST_KEY = 'manifest.json';
+const LAKE_MANIFEST_KEY = 'manifest.json';
 const PARQUET_TYPE = 'application/vnd.apache.parquet';
 const BATCH = 5000;
 
@@ -43,7 +43,6 @@ export interface LakeResult {
   unchanged: number;
   removed: number;
   rows: Record<string, number>;
-  bytes: number;
   durationMs: number;
 }
 
@@ -58,7 +57,7 @@ export interface LakeOptions {
 }
 
 /** A Hive folder segment: `store=steam`; a value a path cannot hold is %-escaped, as Hive does. */
-export function hiveSegment(column: string, value: string | null): string {
+function hiveSegment(column: string, value: string | null): string {
   const v = value === null ? '__HIVE_DEFAULT_PARTITION__' : value;
   return `${column}=${v.replace(/[^A-Za-z0-9_.-]/g, (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`))}`;
 }
@@ -83,27 +82,26 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
     const previous = await readLakeManifest(opts.target);
     const before = new Map<string, LakeFile>(Object.values(previous?.tables ?? {}).flatMap((t) => t.files.map((f) => [f.key, f] as const)));
     const manifest: LakeManifest = { generated_at: opts.clock.now().toISOString(), tables: {} };
-    const result: LakeResult = { files: 0, written: 0, unchanged: 0, removed: 0, rows: {}, bytes: 0, durationMs: 0 };
+    const result: LakeResult = { files: 0, written: 0, unchanged: 0, removed: 0, rows: {}, durationMs: 0 };
     writer = await ParquetWriter.open(tmpDir);
     // Every table from one snapshot: an ETL committing meanwhile cannot leave prices naming a listing
     // the listings table lacks.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    for (const def of opts.definitions ?? loadLakeDefinitions()) {
-      try {
-        const files = await writeTable(client, writer, def, { target: opts.target, before, tmpDir, signal: opts.signal }, (f, written) => {
-          result.files++;
-          result.bytes += f.size;
-          result.rows[def.table] = (result.rows[def.table] ?? 0) + f.rows;
-          if (written) result.written++;
-          else result.unchanged++;
-          progress.update({ files: result.files, written: result.written });
-        });
-        manifest.tables[def.table] = { description: def.description, partition_by: def.partitionBy, columns: def.columns, files };
-      } catch (err) {
-        throw new Error(`lake ${def.file}: ${messageOf(err)}`, { cause: err });
+    await inReadSnapshot(client, async () => {
+      for (const def of opts.definitions ?? loadLakeDefinitions()) {
+        try {
+          const files = await writeTable(client, writer!, def, { target: opts.target, before, tmpDir, signal: opts.signal }, (f, written) => {
+            result.files++;
+            result.rows[def.table] = (result.rows[def.table] ?? 0) + f.rows;
+            if (written) result.written++;
+            else result.unchanged++;
+            progress.update({ files: result.files, written: result.written });
+          });
+          manifest.tables[def.table] = { description: def.description, partition_by: def.partitionBy, columns: def.columns, files };
+        } catch (err) {
+          throw new Error(`lake ${def.file}: ${messageOf(err)}`, { cause: err });
+        }
       }
-    }
-    await client.query('COMMIT');
+    });
     await opts.target.put(LAKE_MANIFEST_KEY, `${JSON.stringify(manifest, null, 1)}\n`, { contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache' });
     const named = new Set(Object.values(manifest.tables).flatMap((t) => t.files.map((f) => f.key)));
     const gone = [...before.keys()].filter((k) => !named.has(k));
@@ -118,7 +116,6 @@ export async function runLakeExport(opts: LakeOptions): Promise<LakeResult> {
   } finally {
     progress.done();
     writer?.close();
-    await client.query('ROLLBACK').catch(() => undefined); // a no-op after the COMMIT
     await unlock(client, LOCK.lake).catch(() => undefined);
     client.release();
     fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -162,8 +159,8 @@ async function writeTable(
       done(published, false);
     } else {
       const file = path.join(ctx.tmpDir, 'part.parquet');
-      const rows = await writer.write(file, fileColumns);
-      const f: LakeFile = { key, partition, rows, size: fs.statSync(file).size, data_sha256: data };
+      await writer.write(file, fileColumns);
+      const f: LakeFile = { key, partition, rows: part.rows, size: fs.statSync(file).size, data_sha256: data };
       await ctx.target.put(key, { file }, { contentType: PARQUET_TYPE, cacheControl: 'public, max-age=31536000, immutable' });
       fs.rmSync(file, { force: true });
       files.push(f);
@@ -212,7 +209,7 @@ async function writeTable(
   return files;
 }
 
-export async function readLakeManifest(target: ExportTarget): Promise<LakeManifest | undefined> {
+async function readLakeManifest(target: ExportTarget): Promise<LakeManifest | undefined> {
   const body = await target.get(LAKE_MANIFEST_KEY);
   return body ? (JSON.parse(body.toString('utf8')) as LakeManifest) : undefined;
 }

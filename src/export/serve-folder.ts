@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { contentTypeOf, isContentAddressed } from './object-path.ts';
 
-
 export interface FolderServer {
   url: string;
   close(): Promise<void>;

@@ -16,14 +16,14 @@ const SITE_DIR = path.resolve(import.meta.dirname, 'site');
  * The chart library (uPlot, MIT), copied from its npm package so that a reader's browser asks nothing
  * of any other host: key in the export -> file in the package.
  */
-export const VENDOR_FILES: Record<string, string> = {
+const VENDOR_FILES: Record<string, string> = {
   'vendor/uplot.min.js': 'uplot/dist/uPlot.iife.min.js',
   'vendor/uplot.min.css': 'uplot/dist/uPlot.min.css',
-  'vendor/uplot.LICENSE': 'uplot/LICENSE',
+  'vendor/uplot.LICENSE.txt': 'uplot/LICENSE',
 };
 
 /** Every page file by its key: the site folder's files and the vendored library. */
-export function siteFiles(): [key: string, file: string][] {
+function siteFiles(): [key: string, file: string][] {
   const require = createRequire(import.meta.url);
   return [
     ...fs.readdirSync(SITE_DIR).map((f): [string, string] => [f, path.join(SITE_DIR, f)]),
@@ -42,7 +42,6 @@ export async function publishSiteAssets(
   assets.push(['v1/openapi.json', `${JSON.stringify(buildOpenApi(api.definitions, api.types), null, 1)}\n`]);
   for (const [key, body] of assets) {
     manifest.assets[key] = sha256(body);
-    const contentType = key.endsWith('LICENSE') ? 'text/plain; charset=utf-8' : contentTypeOf(key);
-    if (before?.assets?.[key] !== manifest.assets[key]) await target.put(key, body, { contentType, cacheControl });
+    if (before?.assets?.[key] !== manifest.assets[key]) await target.put(key, body, { contentType: contentTypeOf(key), cacheControl });
   }
 }

@@ -110,7 +110,7 @@ describe('exporter on S3', () => {
     const head = await client().send(new HeadObjectCommand({ Bucket: 'public', Key: 'site/index.html' }));
     expect(head.ContentType).toBe('text/html; charset=utf-8');
     // The bucket holds exported objects only: under v1/, and the page's files with its chart library.
-    expect(keys.filter((k) => !k.startsWith('v1/'))).toEqual(['app.js', 'index.html', 'style.css', 'vendor/uplot.LICENSE', 'vendor/uplot.min.css', 'vendor/uplot.min.js']);
+    expect(keys.filter((k) => !k.startsWith('v1/'))).toEqual(['app.js', 'index.html', 'style.css', 'vendor/uplot.LICENSE.txt', 'vendor/uplot.min.css', 'vendor/uplot.min.js']);
     expect(m.files['v1/feeds/lows.atom']!.key).toMatch(/^v1\/feeds\/lows\.[0-9a-f]{16}\.atom$/);
     expect(m.files['v1/history/prices.jsonl.gz']!.key).toMatch(/^v1\/history\/prices\.[0-9a-f]{16}\.jsonl\.gz$/);
   });
